@@ -1,0 +1,142 @@
+import Foundation
+
+/// One way a value breaks its schema: where (a JSON Pointer into the value) and what.
+public struct Violation: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path.isEmpty ? "/" : path): \(message)" }
+}
+
+/// Checks JSON values against a `FieldSchema`, reporting every violation rather than the
+/// first. Build one per schema and keep it: the patterns are compiled once, here.
+public struct SchemaValidator: @unchecked Sendable {
+    // @unchecked: NSRegularExpression is immutable after creation and safe to share.
+    public let schema: FieldSchema
+    private let patterns: [String: NSRegularExpression]
+
+    public init(_ schema: FieldSchema) {
+        self.schema = schema
+        var patterns: [String: NSRegularExpression] = [:]
+        Self.collectPatterns(schema, into: &patterns)
+        self.patterns = patterns
+    }
+
+    /// Compiles a pattern the way validation will use it, or says why it does not compile.
+    public static func compile(pattern: String) -> Result<NSRegularExpression, Error> {
+        Result { try NSRegularExpression(pattern: pattern) }
+    }
+
+    private static func collectPatterns(_ schema: FieldSchema, into patterns: inout [String: NSRegularExpression]) {
+        if let pattern = schema.pattern, patterns[pattern] == nil,
+           case .success(let regex) = compile(pattern: pattern) {
+            patterns[pattern] = regex
+        }
+        if let items = schema.items { collectPatterns(items, into: &patterns) }
+        for property in schema.properties { collectPatterns(property.schema, into: &patterns) }
+    }
+
+    public func validate(_ value: JSONValue) -> [Violation] {
+        var violations: [Violation] = []
+        validate(value, against: schema, at: "", into: &violations)
+        return violations
+    }
+
+    private func validate(_ value: JSONValue, against schema: FieldSchema, at path: String, into violations: inout [Violation]) {
+        func fail(_ message: String) { violations.append(Violation(path: path, message: message)) }
+
+        switch (schema.type, value) {
+        case (.string, .string(let string)):
+            let length = string.unicodeScalars.count
+            if let minLength = schema.minLength, length < minLength {
+                fail("must be at least \(minLength) character\(minLength == 1 ? "" : "s") long")
+            }
+            if let maxLength = schema.maxLength, length > maxLength {
+                fail("must be at most \(maxLength) character\(maxLength == 1 ? "" : "s") long")
+            }
+            if let pattern = schema.pattern, let regex = patterns[pattern] {
+                let range = NSRange(string.startIndex..., in: string)
+                if regex.firstMatch(in: string, range: range) == nil {
+                    fail("must match the pattern \(pattern)")
+                }
+            }
+            if let format = schema.format, !FormatChecker.matches(string, format: format) {
+                fail("must be \(FormatChecker.describe(format))")
+            }
+        case (.integer, .integer), (.number, .integer), (.number, .number):
+            checkBounds(value.doubleValue ?? 0, schema, fail)
+        case (.integer, .number(let number)) where number == number.rounded() && number.isFinite:
+            checkBounds(number, schema, fail)
+        case (.boolean, .bool):
+            break
+        case (.array, .array(let items)):
+            if let minItems = schema.minItems, items.count < minItems {
+                fail("must have at least \(minItems) item\(minItems == 1 ? "" : "s")")
+            }
+            if let maxItems = schema.maxItems, items.count > maxItems {
+                fail("must have at most \(maxItems) item\(maxItems == 1 ? "" : "s")")
+            }
+            if let itemSchema = schema.items {
+                for (index, item) in items.enumerated() {
+                    validate(item, against: itemSchema, at: JSONPointer.appending(index, to: path), into: &violations)
+                }
+            }
+        case (.object, .object(let members)):
+            for property in schema.properties {
+                let memberPath = JSONPointer.appending(property.name, to: path)
+                if let member = members[property.name] {
+                    if member == .null, !property.isRequired { continue }
+                    validate(member, against: property.schema, at: memberPath, into: &violations)
+                } else if property.isRequired {
+                    violations.append(Violation(path: memberPath, message: "is required"))
+                }
+            }
+            for name in members.keys.sorted() where schema.property(named: name) == nil {
+                violations.append(Violation(
+                    path: JSONPointer.appending(name, to: path), message: "is not a field of this object"))
+            }
+        default:
+            fail("must be \(Self.article(schema.type)), not \(Self.article(value))")
+            return
+        }
+        if let allowed = schema.enumValues, !allowed.contains(where: { Self.equal($0, value) }) {
+            let list = allowed.map { $0.stringValue ?? CanonicalJSON.render($0, pretty: false) }.joined(separator: ", ")
+            fail("must be one of: \(list)")
+        }
+    }
+
+    private func checkBounds(_ number: Double, _ schema: FieldSchema, _ fail: (String) -> Void) {
+        if let minimum = schema.minimum, number < minimum {
+            fail("must be at least \(CanonicalJSON.format(minimum))")
+        }
+        if let maximum = schema.maximum, number > maximum {
+            fail("must be at most \(CanonicalJSON.format(maximum))")
+        }
+    }
+
+    /// JSON equality, where 1 and 1.0 are the same number.
+    static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if let x = a.doubleValue, let y = b.doubleValue { return x == y }
+        return a == b
+    }
+
+    private static func article(_ type: FieldType) -> String {
+        switch type {
+        case .integer, .array, .object: return "an \(type.rawValue)"
+        case .string, .number, .boolean: return "a \(type.rawValue)"
+        }
+    }
+
+    private static func article(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .integer, .array, .object: return "an \(value.typeName)"
+        default: return "a \(value.typeName)"
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import EndpointModel
+import Foundation
+import SpecFrontEnd
+import Synchronization
+
+/// What one run of the compiler found and built.
+public struct Compilation: Sendable {
+    /// Every diagnostic, sorted by file, line and column.
+    public var diagnostics: [Diagnostic]
+    /// The files read, by the path diagnostics name them with, for quoting source lines.
+    public var sources: [String: SourceFile]
+    /// The route table; nil when there are errors.
+    public var routeTable: RouteTable?
+
+    public var errorCount: Int { diagnostics.count { $0.severity == .error } }
+    public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
+}
+
+/// The compiler's pipeline: read the spec folder (front end), check each spec and lower it
+/// to an `EndpointDefinition`, check across specs, and build the route table. Artifacts are
+/// rendered from the route table by `ArtifactRenderer`.
+public enum PromptCompiler {
+    public static let specExtensions: Set<String> = ["yaml", "yml"]
+
+    /// Compiles every spec in `directory`. `configPath` names a `promptc.yaml` whose
+    /// providers and pools specs may use.
+    public static func compile(directory: String, configPath: String? = nil) -> Compilation {
+        var diagnostics = DiagnosticCollector()
+        var sources: [String: SourceFile] = [:]
+        let catalog = loadConfig(configPath, sources: &sources, into: &diagnostics)
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { specExtensions.contains(URL(fileURLWithPath: $0).pathExtension) && !$0.hasPrefix(".") }
+                .sorted()
+        } catch {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+            diagnostics.emit(
+                .folderUnreadable,
+                exists && !isDirectory.boolValue ? "'\(directory)' is a file, not a folder of specs"
+                    : exists ? "cannot read the spec folder '\(directory)'" : "the spec folder '\(directory)' does not exist",
+                at: SourceSpan(start: .file(directory)),
+                hint: "run promptc in the project's root, or name the folder: promptc compile path/to/Prompts")
+            return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: nil)
+        }
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        let inputs = files.map { (path: prefix + $0, displayPath: prefix + $0) }
+        return compile(inputs.map { input in
+            { (collector: inout DiagnosticCollector) -> (SpecFileLoader.Loaded, Data) in
+                let loaded = SpecFileLoader.load(path: input.path, displayPath: input.displayPath, into: &collector)
+                return (loaded, Data(loaded.source?.text.utf8 ?? "".utf8))
+            }
+        }, catalog: catalog, directory: directory, diagnostics: diagnostics, sources: sources)
+    }
+
+    /// Compiles specs held in memory, named by path: for tests and `serve --prompts`.
+    public static func compile(files: [(path: String, contents: Data)], config: (path: String, contents: Data)? = nil) -> Compilation {
+        var diagnostics = DiagnosticCollector()
+        var sources: [String: SourceFile] = [:]
+        var catalog = ProviderCatalog.builtIn
+        if let config {
+            let loaded = SpecFileLoader.parse(data: config.contents, path: config.path, into: &diagnostics)
+            catalog = checkConfig(loaded, sources: &sources, into: &diagnostics)
+        }
+        return compile(files.sorted { $0.path < $1.path }.map { file in
+            { (collector: inout DiagnosticCollector) -> (SpecFileLoader.Loaded, Data) in
+                (SpecFileLoader.parse(data: file.contents, path: file.path, into: &collector), file.contents)
+            }
+        }, catalog: catalog, directory: nil, diagnostics: diagnostics, sources: sources)
+    }
+
+    private typealias Reader = @Sendable (inout DiagnosticCollector) -> (SpecFileLoader.Loaded, Data)
+
+    private static func compile(
+        _ readers: [Reader], catalog: ProviderCatalog, directory: String?,
+        diagnostics initial: DiagnosticCollector, sources initialSources: [String: SourceFile]
+    ) -> Compilation {
+        var diagnostics = initial
+        var sources = initialSources
+        if readers.isEmpty, let directory {
+            diagnostics.emit(.noSpecs, "no .yaml or .yml specs in '\(directory)'", at: SourceSpan(start: .file(directory)),
+                             hint: "write one spec per endpoint, e.g. \(directory)/sentiment.yaml")
+        }
+        // Files are independent until the cross-file checks: read and check them in parallel.
+        let results = Mutex([(index: Int, result: SpecChecker.Result, source: SourceFile?)]())
+        DispatchQueue.concurrentPerform(iterations: readers.count) { index in
+            var collector = DiagnosticCollector()
+            let (loaded, bytes) = readers[index](&collector)
+            var result = SpecChecker.Result(diagnostics: [])
+            if let source = loaded.source, let root = loaded.root {
+                var checker = SpecChecker(source: source, bytes: bytes, providers: catalog)
+                result = checker.check(root)
+            }
+            result.diagnostics.insert(contentsOf: collector.diagnostics, at: 0)
+            results.withLock { $0.append((index, result, loaded.source)) }
+        }
+        let checked = results.withLock { $0 }.sorted { $0.index < $1.index }
+        for item in checked {
+            diagnostics.append(contentsOf: item.result.diagnostics)
+            if let source = item.source { sources[source.path] = source }
+        }
+        ProjectChecker.check(checked.map(\.result), into: &diagnostics)
+        let table = diagnostics.hasErrors ? nil : RouteTable(endpoints: checked.compactMap(\.result.definition).sorted { $0.name < $1.name })
+        return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: table)
+    }
+
+    private static func loadConfig(_ path: String?, sources: inout [String: SourceFile], into diagnostics: inout DiagnosticCollector) -> ProviderCatalog {
+        guard let path else { return .builtIn }
+        guard FileManager.default.fileExists(atPath: path) else {
+            diagnostics.emit(.fileUnreadable, "configuration file '\(path)' does not exist", at: SourceSpan(start: .file(path)))
+            return .builtIn
+        }
+        let loaded = SpecFileLoader.load(path: path, displayPath: path, into: &diagnostics)
+        return checkConfig(loaded, sources: &sources, into: &diagnostics)
+    }
+
+    private static func checkConfig(_ loaded: SpecFileLoader.Loaded, sources: inout [String: SourceFile], into diagnostics: inout DiagnosticCollector) -> ProviderCatalog {
+        if let source = loaded.source { sources[source.path] = source }
+        guard let root = loaded.root else { return .builtIn }
+        var checker = GatewayConfigChecker()
+        let catalog = checker.check(root)
+        diagnostics.append(contentsOf: checker.reader.diagnostics.diagnostics)
+        return catalog
+    }
+}

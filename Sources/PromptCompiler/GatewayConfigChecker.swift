@@ -1,0 +1,116 @@
+import EndpointModel
+import SpecFrontEnd
+
+/// Reads what the compiler needs from `promptc.yaml`: the providers and pools a spec may
+/// name. Checks the sections it reads; the gateway reads the rest.
+struct GatewayConfigChecker {
+    static let topLevelKeys = [
+        "providers", "pools", "consumers", "admin_key_sha256", "usage", "pricing", "cache_max_bytes",
+        "circuit_breaker", "max_body_bytes", "host", "port",
+    ]
+    static let providerKeys = ["api", "base_url", "api_key_env"]
+    static let poolKeys = ["strategy", "members"]
+    static let poolStrategies = ["round_robin", "least_busy", "weighted", "hash"]
+    static let memberKeys = ["model", "weight"]
+
+    var reader = SpecReader()
+
+    mutating func check(_ root: SpecNode) -> ProviderCatalog {
+        var catalog = ProviderCatalog.builtIn
+        guard let entries = root.entries else {
+            reader.diagnostics.emit(.documentNotMapping, "promptc.yaml must be a YAML map, not \(root.kindDescription)", at: root.span)
+            return catalog
+        }
+        for entry in entries where !Self.topLevelKeys.contains(entry.key) {
+            reader.diagnostics.emit(
+                .unknownConfigKey, "unknown key '\(entry.key)' in promptc.yaml\(Suggestion.didYouMean(entry.key, in: Self.topLevelKeys))",
+                at: entry.keySpan, hint: "keys are \(Self.topLevelKeys.joined(separator: ", "))")
+        }
+        if let providers = root["providers"], let providerEntries = reader.entries(providers, "'providers'") {
+            for entry in providerEntries where checkProvider(entry) {
+                catalog.providers.insert(entry.key)
+            }
+        }
+        if let pools = root["pools"], let poolEntries = reader.entries(pools, "'pools'") {
+            for entry in poolEntries {
+                checkPool(entry, catalog: catalog)
+                catalog.pools.insert(entry.key)
+            }
+        }
+        return catalog
+    }
+
+    private mutating func checkProvider(_ entry: SpecNode.Entry) -> Bool {
+        guard let fields = reader.entries(entry.value, "provider '\(entry.key)'") else { return false }
+        for field in fields where !Self.providerKeys.contains(field.key) {
+            reader.diagnostics.emit(
+                .invalidProvider, "unknown key '\(field.key)' in provider '\(entry.key)'\(Suggestion.didYouMean(field.key, in: Self.providerKeys))",
+                at: field.keySpan, hint: "provider keys are \(Self.providerKeys.joined(separator: ", "))")
+        }
+        let isBuiltIn = ProviderDefinition.builtIn.contains { $0.name == entry.key }
+        let apis = ProviderAPI.allCases.filter { $0 != .mock }.map(\.rawValue)
+        if let apiNode = entry.value["api"], let api = reader.string(apiNode, "'api'"), !apis.contains(api) {
+            reader.diagnostics.emit(
+                .invalidProvider, "provider '\(entry.key)' has unknown api '\(api)'\(Suggestion.didYouMean(api, in: apis))",
+                at: apiNode.span, hint: "api is one of \(apis.joined(separator: ", "))")
+        } else if !isBuiltIn, entry.value["api"] == nil {
+            reader.diagnostics.emit(
+                .invalidProvider, "provider '\(entry.key)' is not built in, so it needs 'api:' (\(apis.joined(separator: ", ")))",
+                at: entry.keySpan)
+        }
+        if let urlNode = entry.value["base_url"], let url = reader.string(urlNode, "'base_url'"),
+           !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            reader.diagnostics.emit(.invalidProvider, "base_url '\(url)' of provider '\(entry.key)' must start with http:// or https://", at: urlNode.span)
+        } else if !isBuiltIn, entry.value["base_url"] == nil {
+            reader.diagnostics.emit(.invalidProvider, "provider '\(entry.key)' is not built in, so it needs 'base_url:'", at: entry.keySpan)
+        }
+        if let keyNode = entry.value["api_key_env"] { _ = reader.string(keyNode, "'api_key_env'") }
+        return true
+    }
+
+    private mutating func checkPool(_ entry: SpecNode.Entry, catalog: ProviderCatalog) {
+        guard let fields = reader.entries(entry.value, "pool '\(entry.key)'") else { return }
+        for field in fields where !Self.poolKeys.contains(field.key) {
+            reader.diagnostics.emit(
+                .invalidPool, "unknown key '\(field.key)' in pool '\(entry.key)'\(Suggestion.didYouMean(field.key, in: Self.poolKeys))",
+                at: field.keySpan)
+        }
+        if let strategyNode = entry.value["strategy"], let strategy = reader.string(strategyNode, "'strategy'"),
+           !Self.poolStrategies.contains(strategy) {
+            reader.diagnostics.emit(
+                .invalidPool, "unknown strategy '\(strategy)'\(Suggestion.didYouMean(strategy, in: Self.poolStrategies))",
+                at: strategyNode.span, hint: "strategies are \(Self.poolStrategies.joined(separator: ", "))")
+        }
+        guard let membersNode = entry.value["members"] else {
+            reader.diagnostics.emit(.invalidPool, "pool '\(entry.key)' has no 'members'", at: entry.keySpan)
+            return
+        }
+        guard let members = reader.items(membersNode, "'members'") else { return }
+        if members.isEmpty {
+            reader.diagnostics.emit(.invalidPool, "pool '\(entry.key)' has no members", at: membersNode.span)
+        }
+        for member in members {
+            let modelNode = member.entries == nil ? member : member["model"]
+            if let entries = member.entries {
+                for field in entries where !Self.memberKeys.contains(field.key) {
+                    reader.diagnostics.emit(.invalidPool, "unknown key '\(field.key)' in a pool member", at: field.keySpan)
+                }
+                if let weightNode = member["weight"], !(weightNode.scalar.map { if case .integer(let w) = $0.kind { w >= 1 } else { false } } ?? false) {
+                    reader.diagnostics.emit(.invalidPool, "'weight' must be a whole number of at least 1", at: weightNode.span)
+                }
+            }
+            guard let modelNode, let model = reader.string(modelNode, "a pool member") else {
+                if member.entries != nil { reader.diagnostics.emit(.invalidPool, "a pool member needs 'model:'", at: member.span) }
+                continue
+            }
+            let provider = model.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+            if !model.contains("/") || provider == ProviderDefinition.poolPrefix {
+                reader.diagnostics.emit(.invalidPool, "pool member '\(model)' must be a provider/model", at: modelNode.span)
+            } else if !catalog.providers.contains(provider) {
+                reader.diagnostics.emit(
+                    .invalidPool, "pool member '\(model)' names unknown provider '\(provider)'\(Suggestion.didYouMean(provider, in: catalog.providers))",
+                    at: modelNode.span)
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// The text of one spec file, kept so that diagnostics can quote the line they point at.
+public struct SourceFile: Sendable {
+    /// The path as the user named it (`Prompts/sentiment.yaml`), used in every diagnostic.
+    public let path: String
+    public let text: String
+    public let lines: [Substring]
+
+    public init(path: String, text: String) {
+        self.path = path
+        self.text = text
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }
+    }
+
+    /// The text of line `number` (1-based), or nil past the end.
+    public func line(_ number: Int) -> Substring? {
+        guard number >= 1, number <= lines.count else { return nil }
+        return lines[number - 1]
+    }
+
+    /// Finds the `occurrence`-th (0-based) appearance of `needle` at or after `location`,
+    /// and returns where it starts. Used to point into multi-line scalars, whose inner
+    /// positions YAML does not report. A needle never spans lines.
+    public func locate(_ needle: String, occurrence: Int, from location: SourceLocation) -> SourceLocation? {
+        let pattern = Array(needle.unicodeScalars)
+        guard location.line >= 1, !pattern.isEmpty else { return nil }
+        var remaining = occurrence
+        var lineNumber = location.line
+        while let text = line(lineNumber) {
+            let scalars = Array(text.unicodeScalars)
+            var index = lineNumber == location.line ? max(0, location.column - 1) : 0
+            while index + pattern.count <= scalars.count {
+                if scalars[index] == pattern[0], Array(scalars[index..<index + pattern.count]) == pattern {
+                    if remaining == 0 {
+                        return SourceLocation(file: path, line: lineNumber, column: index + 1)
+                    }
+                    remaining -= 1
+                    index += pattern.count
+                } else {
+                    index += 1
+                }
+            }
+            lineNumber += 1
+        }
+        return nil
+    }
+}

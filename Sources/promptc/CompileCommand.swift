@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import PromptCompiler
+
+struct CompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile",
+        abstract: "Check the specs, then write routes.json, openapi.json and Endpoints.swift.",
+        discussion: """
+            Nothing is written when there are errors. The output is byte-for-byte the same for
+            the same specs, so Generated/ can be committed and checked for drift in CI.
+
+            Examples:
+              promptc compile
+              promptc compile Prompts -o Generated
+              promptc compile --check          # exit 1 when Generated/ is out of date
+            """)
+
+    @OptionGroup var specs: SpecOptions
+
+    @Option(name: .shortAndLong, help: "The folder to write the artifacts to.")
+    var output: String = "Generated"
+
+    @Flag(help: "Write nothing; exit 1 when the output folder is not what compile would write.")
+    var check = false
+
+    @Option(help: "How to print diagnostics: text (on standard error) or json (on standard output).")
+    var format: DiagnosticFormat = .text
+
+    func run() throws {
+        let compilation = specs.compile()
+        specs.report(compilation, format: format)
+        guard !specs.fails(compilation), let table = compilation.routeTable else { throw PromptcExit.inputErrors }
+        let artifacts = ArtifactRenderer.render(table)
+        let quiet = format == .json
+        if check {
+            let stale = ArtifactRenderer.drift(artifacts, in: output)
+            guard stale.isEmpty else {
+                FileHandle.standardError.write(Data("\(output)/ is out of date: \(stale.joined(separator: ", ")) differ from what the specs compile to; run 'promptc compile' and commit the result\n".utf8))
+                throw PromptcExit.inputErrors
+            }
+            if !quiet { print("\(output)/ is up to date with \(specs.directory)/ (\(table.endpoints.count) endpoints)") }
+            return
+        }
+        do {
+            try ArtifactRenderer.write(artifacts, to: output)
+        } catch {
+            FileHandle.standardError.write(Data("cannot write to \(output)/: \(error.localizedDescription)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+        if !quiet {
+            print("compiled \(table.endpoints.count) endpoint\(table.endpoints.count == 1 ? "" : "s") into \(output)/: \(ArtifactRenderer.fileNames.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Promptc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promptc",
+        abstract: "Compile YAML prompt specs into typed REST endpoints, and serve them.",
+        discussion: """
+            Write one spec per endpoint in Prompts/, check it, and compile it into Generated/:
+
+              promptc check                 # diagnostics only
+              promptc compile               # writes Generated/routes.json, openapi.json, Endpoints.swift
+              promptc compile --check       # in CI: fails when Generated/ is out of date
+              promptc routes                # the route table
+
+            Exit codes: 0 success, 1 errors in the specs or configuration (or drift),
+            2 wrong usage of the command line, 3 a runtime failure.
+            """,
+        version: "0.1.0",
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self]
+    )
+
+    /// Maps argument-parser's usage errors to exit code 2, as the contract says.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The exit codes of gateway-contract.md.
+enum PromptcExit {
+    static let inputErrors = ExitCode(1)
+    static let runtimeFailure = ExitCode(3)
+}

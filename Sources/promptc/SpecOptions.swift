@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import PromptCompiler
+import SpecFrontEnd
+
+enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// The options of every command that reads specs.
+struct SpecOptions: ParsableArguments {
+    @Argument(help: "The folder of spec files (*.yaml, *.yml).")
+    var directory: String = "Prompts"
+
+    @Option(help: ArgumentHelp(
+        "The gateway configuration, whose providers and pools specs may name.",
+        discussion: "Default: $PROMPTC_CONFIG, else promptc.yaml when it exists."))
+    var config: String?
+
+    @Flag(help: "Treat warnings as errors.")
+    var strict = false
+
+    /// The configuration file to read: the flag, then the environment, then ./promptc.yaml.
+    var configPath: String? {
+        if let config { return config }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["PROMPTC_CONFIG"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return FileManager.default.fileExists(atPath: "promptc.yaml") ? "promptc.yaml" : nil
+    }
+
+    func compile() -> Compilation {
+        PromptCompiler.compile(directory: directory, configPath: configPath)
+    }
+
+    /// Whether the compilation fails: errors, or warnings under `--strict`.
+    func fails(_ compilation: Compilation) -> Bool {
+        compilation.errorCount > 0 || (strict && compilation.warningCount > 0)
+    }
+
+    /// Prints diagnostics: text on standard error, or a JSON array on standard output.
+    func report(_ compilation: Compilation, format: DiagnosticFormat) {
+        switch format {
+        case .json:
+            print(DiagnosticJSON.render(compilation.diagnostics), terminator: "")
+        case .text:
+            guard !compilation.diagnostics.isEmpty else { return }
+            let text = DiagnosticRenderer.text(compilation.diagnostics, sources: compilation.sources)
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+}
