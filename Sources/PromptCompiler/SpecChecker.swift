@@ -49,6 +49,7 @@ struct SpecChecker {
         let description = checkDescription(root)
         let route = checkRoute(root, name: name, version: version)
 
+        let errorsBeforeSchemas = reader.diagnostics.errorCount
         var schemas = FieldSchemaChecker(reader: reader)
         let inputFields = root["input"].map { schemas.fields($0, place: "input") }
         let outputFields = root["output"].map { schemas.fields($0, place: "output") }
@@ -62,6 +63,8 @@ struct SpecChecker {
         }
         let input = FieldSchema.object(inputFields ?? [])
         let output = FieldSchema.object(outputFields ?? [])
+        // Examples checked against a schema that lost a broken field would only repeat its error.
+        let schemasAreSound = reader.diagnostics.errorCount == errorsBeforeSchemas
 
         var chain = ModelChainChecker(providers: providers, reader: reader)
         let fallback = root["fallback"].map { chain.fallback($0) } ?? FallbackPolicy()
@@ -76,7 +79,7 @@ struct SpecChecker {
         }
 
         let prompt = checkPrompt(root, input: input, inputNode: root["input"], hasInput: inputFields != nil)
-        let examples = checkExamples(root, input: input, output: output)
+        let examples = schemasAreSound ? checkExamples(root, input: input, output: output) : []
 
         var extensions: [String: JSONValue] = [:]
         for entry in entries where entry.key.hasPrefix("x-") {
@@ -215,7 +218,8 @@ struct SpecChecker {
             parsedAll = templates.check(userNode, text: text, key: "user") != nil && parsedAll
         }
         reader = templates.reader
-        if parsedAll, hasInput, let inputEntries = inputNode?.entries {
+        // An unknown variable is most often a misspelled field: the field is not "unused".
+        if parsedAll, hasInput, !templates.foundUnknownVariables, let inputEntries = inputNode?.entries {
             for entry in inputEntries {
                 let name = entry.key.hasSuffix("?") ? String(entry.key.dropLast()) : entry.key
                 guard input.property(named: name) != nil, !templates.usedFields.contains(name) else { continue }

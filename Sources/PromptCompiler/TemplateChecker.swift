@@ -10,6 +10,7 @@ struct TemplateChecker {
     var reader: SpecReader
     /// The top-level input fields some template uses.
     private(set) var usedFields: Set<String> = []
+    private(set) var foundUnknownVariables = false
 
     init(source: SourceFile, input: FieldSchema, reader: SpecReader) {
         self.source = source
@@ -85,6 +86,7 @@ struct TemplateChecker {
 
     /// Reports at the variable's name, underlining the whole tag.
     private mutating func emitAtName(_ code: DiagnosticCode, _ message: String, tag: PromptTemplate.Tag, template: String, node: SpecNode, hint: String? = nil) {
+        foundUnknownVariables = true
         let span = locate(tag.text, offset: tag.offset, in: template, node: node)
         var location = span.start
         if span.start.line > 0, let nameOffset = tag.text.unicodeScalars.firstIndex(where: { !"{#^/&! ".unicodeScalars.contains($0) }) {
