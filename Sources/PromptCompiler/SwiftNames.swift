@@ -33,6 +33,9 @@ enum SwiftNames {
         let joined = first.prefix(1).lowercased() + first.dropFirst()
             + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         let identifier = sanitizedStart(joined)
+        // These cannot be told apart from the language's own even in backticks
+        // (`self.self = self`), so they get a suffix.
+        if ["self", "super", "init", "Type", "Protocol", "Self"].contains(identifier) { return identifier + "Value" }
         return keywords.contains(identifier) ? "`\(identifier)`" : identifier
     }
 
