@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// Runs the built `promptc` binary the way a user does, in a folder of its own.
+struct CLI {
+    static var binary: URL {
+        // The test bundle sits next to the products in .build/<configuration>/.
+        var directory = Bundle.main.bundleURL
+        if directory.pathExtension == "xctest" { directory.deleteLastPathComponent() }
+        let candidate = directory.appendingPathComponent("promptc")
+        if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/promptc")
+    }
+
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-cli-\(UUID().uuidString)")
+        let prompts = folder.appendingPathComponent("Prompts")
+        try FileManager.default.createDirectory(at: prompts, withIntermediateDirectories: true)
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ["sentiment.yaml", "summarize.yaml"] {
+            try FileManager.default.copyItem(
+                at: repository.appendingPathComponent("Prompts/\(name)"), to: prompts.appendingPathComponent(name))
+        }
+    }
+
+    @discardableResult
+    func run(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func write(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: folder.appendingPathComponent(path))
+    }
+}
+
+@Suite("promptc commands")
+struct CommandTests {
+    @Test func checkSucceedsOnGoodSpecs() throws {
+        let cli = try CLI()
+        let result = try cli.run("check")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("2 endpoints checked"))
+    }
+
+    @Test func checkFailsWithDiagnosticsAndExit1() throws {
+        let cli = try CLI()
+        let spec = try String(contentsOf: cli.folder.appendingPathComponent("Prompts/sentiment.yaml"), encoding: .utf8)
+        try cli.write(spec.replacingOccurrences(of: "    {{text}}", with: "    {{txt}}"), to: "Prompts/sentiment.yaml")
+        let result = try cli.run("check")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Prompts/sentiment.yaml:52:7: error[E0301]: template uses 'txt', which is not an input field (did you mean 'text'?)"), "\(result.stderr)")
+        #expect(result.stderr.contains("^^^^^^^"))
+        let json = try cli.run("check", "--format", "json")
+        #expect(json.status == 1)
+        let objects = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(objects?.first?["code"] as? String == "E0301")
+        // Nothing is written when there are errors.
+        #expect(try cli.run("compile").status == 1)
+        #expect(!FileManager.default.fileExists(atPath: cli.folder.appendingPathComponent("Generated").path))
+    }
+
+    @Test func strictMakesWarningsFail() throws {
+        let cli = try CLI()
+        let spec = try String(contentsOf: cli.folder.appendingPathComponent("Prompts/sentiment.yaml"), encoding: .utf8)
+        try cli.write(spec.replacingOccurrences(of: "input:\n", with: "input:\n  unused?: string\n"), to: "Prompts/sentiment.yaml")
+        #expect(try cli.run("check").status == 0)
+        #expect(try cli.run("check", "--strict").status == 1)
+    }
+
+    @Test func compileWritesArtifactsAndCheckDetectsDrift() throws {
+        let cli = try CLI()
+        let compiled = try cli.run("compile", "-o", "Out")
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        for name in ["routes.json", "openapi.json", "Endpoints.swift"] {
+            #expect(FileManager.default.fileExists(atPath: cli.folder.appendingPathComponent("Out/\(name)").path))
+        }
+        #expect(try cli.run("compile", "-o", "Out", "--check").status == 0)
+        try cli.write("stale", to: "Out/openapi.json")
+        let drift = try cli.run("compile", "-o", "Out", "--check")
+        #expect(drift.status == 1)
+        #expect(drift.stderr.contains("openapi.json"))
+        #expect(try String(contentsOf: cli.folder.appendingPathComponent("Out/openapi.json"), encoding: .utf8) == "stale")
+    }
+
+    @Test func routesPrintsTheTable() throws {
+        let result = try CLI().run("routes")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("POST    /v1/sentiment  sentiment  openai/gpt-4o-mini -> anthropic/claude-3-5-haiku-latest -> ollama/llama3.2"), "\(result.stdout)")
+    }
+
+    @Test func usageErrorsExit2AndHelpExits0() throws {
+        let cli = try CLI()
+        #expect(try cli.run("check", "--bogus").status == 2)
+        #expect(try cli.run("frobnicate").status == 2)
+        let help = try cli.run("compile", "--help")
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("Examples:"))
+    }
+
+    @Test func missingFolderIsAnInputError() throws {
+        let result = try CLI().run("check", "NoSuchFolder")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("E0001"))
+    }
+
+    @Test func configFromFlagAddsProviders() throws {
+        let cli = try CLI()
+        let spec = try String(contentsOf: cli.folder.appendingPathComponent("Prompts/sentiment.yaml"), encoding: .utf8)
+        try cli.write(spec.replacingOccurrences(of: "ollama/llama3.2", with: "local/llama"), to: "Prompts/sentiment.yaml")
+        #expect(try cli.run("check").status == 1)
+        try cli.write("providers:\n  local:\n    api: openai\n    base_url: http://127.0.0.1:8000/v1\n", to: "gateway.yaml")
+        #expect(try cli.run("check", "--config", "gateway.yaml").status == 0)
+    }
+}

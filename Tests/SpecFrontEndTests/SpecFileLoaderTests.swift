@@ -1,0 +1,50 @@
+import Foundation
+import SpecFrontEnd
+import Testing
+
+@Suite("Spec front end")
+struct SpecFileLoaderTests {
+    func load(_ text: String) -> (SpecNode?, [Diagnostic]) {
+        var diagnostics = DiagnosticCollector()
+        let loaded = SpecFileLoader.parse(data: Data(text.utf8), path: "x.yaml", into: &diagnostics)
+        return (loaded.root, diagnostics.diagnostics)
+    }
+
+    @Test func keepsPositionsOfKeysAndValues() throws {
+        let (root, diagnostics) = load("name: demo\ninput:\n  text:  string\n")
+        #expect(diagnostics.isEmpty)
+        let text = try #require(root?["input"]?.entry("text"))
+        #expect(text.keySpan.start == SourceLocation(file: "x.yaml", line: 3, column: 3))
+        #expect(text.value.span.start == SourceLocation(file: "x.yaml", line: 3, column: 10))
+        #expect(text.value.span.length == 6)
+    }
+
+    /// YAML 1.2 core schema: yes/no/on/off stay strings (the Norway problem).
+    @Test func resolvesScalarsByYAML12() throws {
+        let (root, _) = load("a: [yes, no, on, off, NO]\nb: [true, 1, -2, 0x1F, 1.5, 1e3, ~, null, '1', 1:30]\n")
+        let a = try #require(root?["a"]?.items)
+        #expect(a.allSatisfy { $0.scalar?.kind == .string })
+        let b = try #require(root?["b"]?.items).map { $0.scalar?.kind }
+        #expect(b == [.bool(true), .integer(1), .integer(-2), .integer(31), .float(1.5), .float(1000), .null, .null, .string, .string])
+    }
+
+    @Test func duplicateKeyPointsAtTheSecond() {
+        let (_, diagnostics) = load("name: a\ninput:\n  text: string\n  text: integer\n")
+        #expect(diagnostics.map(\.code) == [.duplicateKey])
+        #expect(diagnostics.first?.location.line == 4)
+        #expect(diagnostics.first?.location.column == 3)
+        #expect(diagnostics.first?.related.first?.line == 3)
+    }
+
+    @Test func emptyFileAndByteOrderMark() {
+        #expect(load("").1.map(\.code) == [.documentNotMapping])
+        #expect(load("# only a comment\n").1.map(\.code) == [.documentNotMapping])
+        #expect(load("\u{FEFF}name: demo\n").1.isEmpty)
+    }
+
+    @Test func didYouMean() {
+        #expect(Suggestion.closest(to: "lenght", in: ["length", "pattern"]) == "length")
+        #expect(Suggestion.closest(to: "Text", in: ["text"]) == "text")
+        #expect(Suggestion.closest(to: "zzz", in: ["text"]) == nil)
+    }
+}
