@@ -50,7 +50,7 @@ public enum CanonicalJSON {
     private static func newline(into output: inout String, indent: Int?) {
         guard let indent else { return }
         output.append("\n")
-        output.append(String(repeating: "  ", count: indent))
+        for _ in 0..<indent { output.append("  ") }
     }
 
     /// Integral values print as integers (`1`, not `1.0`); others in Swift's shortest
@@ -65,6 +65,11 @@ public enum CanonicalJSON {
 
     public static func writeString(_ string: String, into output: inout String) {
         output.append("\"")
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            output.append(string)
+            output.append("\"")
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": output.append("\\\"")

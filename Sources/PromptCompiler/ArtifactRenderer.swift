@@ -21,13 +21,12 @@ public enum ArtifactRenderer {
     }
 
     static func routeTableJSON(_ table: RouteTable) -> String {
-        // Encoded through Codable (so the gateway decodes exactly what is written), then
-        // re-rendered canonically for stable bytes.
+        // Encoded through Codable, so the gateway decodes exactly what is written; sorted
+        // keys and no timestamps keep the bytes stable.
         let encoder = JSONEncoder()
-        guard let data = try? encoder.encode(table), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            return "{}\n"
-        }
-        return CanonicalJSON.render(value)
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(table) else { return "{}\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     /// Writes the artifacts into `directory`, creating it; only files whose bytes change are
