@@ -31,22 +31,6 @@ struct SpecReader {
         return nil
     }
 
-    mutating func integer(_ node: SpecNode, _ what: String) -> Int? {
-        if case .integer(let value)? = node.scalar?.kind { return value }
-        wrongKind(node, what, expected: "an integer")
-        return nil
-    }
-
-    mutating func number(_ node: SpecNode, _ what: String) -> Double? {
-        switch node.scalar?.kind {
-        case .integer(let value)?: return Double(value)
-        case .float(let value)? where value.isFinite: return value
-        default:
-            wrongKind(node, what, expected: "a number")
-            return nil
-        }
-    }
-
     mutating func wrongKind(_ node: SpecNode, _ what: String, expected: String) {
         diagnostics.emit(.wrongValueKind, "\(what) must be \(expected), not \(node.kindDescription)", at: node.span)
     }
