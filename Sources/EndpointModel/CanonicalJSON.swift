@@ -2,44 +2,48 @@
 /// `/` unescaped, integral numbers without a fraction. The artifacts in Generated/ are
 /// committed and checked for drift, so their bytes must not depend on dictionary order or on
 /// how a Foundation release formats numbers; hence this writer instead of JSONEncoder.
+///
+/// It writes UTF-8 bytes rather than appending to a String: openapi.json for 1,000 endpoints is
+/// several megabytes, and byte appends are what keep its rendering off the compile's critical path.
 public enum CanonicalJSON {
     public static func render(_ value: JSONValue, pretty: Bool = true) -> String {
-        var output = ""
-        output.reserveCapacity(1024)
+        var output: [UInt8] = []
+        output.reserveCapacity(4096)
         write(value, into: &output, indent: pretty ? 0 : nil)
-        if pretty { output.append("\n") }
-        return output
+        if pretty { output.append(UInt8(ascii: "\n")) }
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private static func write(_ value: JSONValue, into output: inout String, indent: Int?) {
+    private static func write(_ value: JSONValue, into output: inout [UInt8], indent: Int?) {
         switch value {
-        case .null: output.append("null")
-        case .bool(let value): output.append(value ? "true" : "false")
-        case .integer(let value): output.append(String(value))
-        case .number(let value): output.append(format(value))
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .integer(let value): output.append(contentsOf: String(value).utf8)
+        case .number(let value): output.append(contentsOf: format(value).utf8)
         case .string(let value): writeString(value, into: &output)
         case .array(let items):
-            guard !items.isEmpty else { output.append("[]"); return }
-            output.append("[")
+            guard !items.isEmpty else { output.append(contentsOf: "[]".utf8); return }
+            output.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { output.append(",") }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 newline(into: &output, indent: indent.map { $0 + 1 })
                 write(item, into: &output, indent: indent.map { $0 + 1 })
             }
             newline(into: &output, indent: indent)
-            output.append("]")
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            guard !members.isEmpty else { output.append("{}"); return }
-            output.append("{")
-            for (index, key) in members.keys.sorted(by: utf8Order).enumerated() {
-                if index > 0 { output.append(",") }
+            guard !members.isEmpty else { output.append(contentsOf: "{}".utf8); return }
+            output.append(UInt8(ascii: "{"))
+            for (index, member) in members.sorted(by: { utf8Order($0.key, $1.key) }).enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 newline(into: &output, indent: indent.map { $0 + 1 })
-                writeString(key, into: &output)
-                output.append(indent == nil ? ":" : ": ")
-                write(members[key] ?? .null, into: &output, indent: indent.map { $0 + 1 })
+                writeString(member.key, into: &output)
+                output.append(UInt8(ascii: ":"))
+                if indent != nil { output.append(UInt8(ascii: " ")) }
+                write(member.value, into: &output, indent: indent.map { $0 + 1 })
             }
             newline(into: &output, indent: indent)
-            output.append("}")
+            output.append(UInt8(ascii: "}"))
         }
     }
 
@@ -47,10 +51,10 @@ public enum CanonicalJSON {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    private static func newline(into output: inout String, indent: Int?) {
+    private static func newline(into output: inout [UInt8], indent: Int?) {
         guard let indent else { return }
-        output.append("\n")
-        for _ in 0..<indent { output.append("  ") }
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * indent))
     }
 
     /// Integral values print as integers (`1`, not `1.0`); others in Swift's shortest
@@ -63,31 +67,26 @@ public enum CanonicalJSON {
         return "\(value)"
     }
 
-    public static func writeString(_ string: String, into output: inout String) {
-        output.append("\"")
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            output.append(string)
-            output.append("\"")
-            return
-        }
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output.append("\\\"")
-            case "\\": output.append("\\\\")
-            case "\n": output.append("\\n")
-            case "\r": output.append("\\r")
-            case "\t": output.append("\\t")
-            case "\u{08}": output.append("\\b")
-            case "\u{0C}": output.append("\\f")
+    public static func writeString(_ string: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): output.append(contentsOf: "\\\\".utf8)
+            case UInt8(ascii: "\n"): output.append(contentsOf: "\\n".utf8)
+            case UInt8(ascii: "\r"): output.append(contentsOf: "\\r".utf8)
+            case UInt8(ascii: "\t"): output.append(contentsOf: "\\t".utf8)
+            case 0x08: output.append(contentsOf: "\\b".utf8)
+            case 0x0C: output.append(contentsOf: "\\f".utf8)
+            case ..<0x20:
+                // Control characters are single bytes in UTF-8, so a byte loop escapes them
+                // exactly as a scalar loop would.
+                let hex = String(byte, radix: 16)
+                output.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    output.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
+                output.append(byte)
             }
         }
-        output.append("\"")
+        output.append(UInt8(ascii: "\""))
     }
 }

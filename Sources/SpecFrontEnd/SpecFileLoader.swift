@@ -65,7 +65,8 @@ public enum SpecFileLoader {
         let node: Node?
         do {
             // The basic resolver leaves plain scalars untyped; ScalarResolver types them.
-            node = try Parser(yaml: source.text, resolver: .basic).singleRoot()
+            // The encoding is given: `.default` reads the process environment on every parse.
+            node = try Parser(yaml: source.text, resolver: .basic, encoding: .utf8).singleRoot()
         } catch let error as YamlError {
             diagnostics.emit(diagnostic(for: error, in: source))
             return nil
@@ -178,8 +179,8 @@ private struct NodeConverter {
             let converted = Self.scalar(scalar)
             let length: Int
             switch converted.style {
-            case .plain: length = converted.text.contains("\n") ? 1 : converted.text.unicodeScalars.count
-            case .quoted: length = converted.text.contains("\n") ? 1 : converted.text.unicodeScalars.count + 2
+            case .plain: length = converted.text.utf8.contains(UInt8(ascii: "\n")) ? 1 : converted.text.unicodeScalars.count
+            case .quoted: length = converted.text.utf8.contains(UInt8(ascii: "\n")) ? 1 : converted.text.unicodeScalars.count + 2
             case .block: length = 1
             }
             return SpecNode(value: .scalar(converted), span: SourceSpan(start: start, length: length))

@@ -47,4 +47,16 @@ struct SpecFileLoaderTests {
         #expect(Suggestion.closest(to: "Text", in: ["text"]) == "text")
         #expect(Suggestion.closest(to: "zzz", in: ["text"]) == nil)
     }
+
+    /// The structure guard reads bytes; brackets in comments and quotes are not nesting,
+    /// and its positions count Unicode scalars like every other diagnostic.
+    @Test func structureGuardSkipsCommentsAndQuotesAndCountsScalars() {
+        let brackets = String(repeating: "[", count: 200)
+        #expect(load("name: demo # \(brackets)\n").1.isEmpty)
+        #expect(load("name: 'demo \(brackets)'\n").1.isEmpty)
+        let deep = "a: \"é\" " + brackets + "\n"
+        let diagnostics = load(deep).1
+        #expect(diagnostics.map(\.code) == [.yamlTooComplex])
+        #expect(diagnostics.first?.location.column == 8 + SpecFileLoader.maximumDepth)
+    }
 }
