@@ -6,7 +6,8 @@ import PackageDescription
 //   EndpointModel  the typed endpoint definitions (IR) shared by the compiler and the gateway:
 //                  schemas and their validator, templates, the route table format
 //   PromptCompiler spec trees -> checked EndpointModel values -> artifacts in Generated/
-//   (PromptGateway, the runtime that serves routes.json, comes next: issue 3)
+//   PromptGateway  the runtime: loads the route table, serves it over HTTP (Hummingbird), and
+//                  calls providers through each endpoint's fallback chain (AsyncHTTPClient)
 //   promptc        the command-line interface
 let package = Package(
     name: "promptc",
@@ -21,6 +22,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", exact: "6.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
     ],
     targets: [
         .target(
@@ -36,11 +45,30 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "PromptGateway",
+            dependencies: [
+                "EndpointModel",
+                "PromptCompiler",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "promptc",
             dependencies: [
                 "PromptCompiler",
+                "PromptGateway",
+                "EndpointModel",
+                "SpecFrontEnd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The compiler's Swift output for Prompts/, built with the package so that a generator
@@ -62,6 +90,19 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PromptcCLITests", dependencies: ["promptc"]),
+        .testTarget(
+            name: "PromptGatewayTests",
+            dependencies: [
+                "PromptGateway",
+                "PromptCompiler",
+                "PromptcEndpoints",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,8 @@ public struct Compilation: Sendable {
     public var sources: [String: SourceFile]
     /// The route table; nil when there are errors.
     public var routeTable: RouteTable?
+    /// The gateway settings from the configuration file, or the defaults without one.
+    public var settings = GatewaySettings()
 
     public var errorCount: Int { diagnostics.count { $0.severity == .error } }
     public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
@@ -27,7 +29,7 @@ public enum PromptCompiler {
     public static func compile(directory: String, configPath: String? = nil) -> Compilation {
         var diagnostics = DiagnosticCollector()
         var sources: [String: SourceFile] = [:]
-        let catalog = loadConfig(configPath, sources: &sources, into: &diagnostics)
+        let configuration = loadConfig(configPath, sources: &sources, into: &diagnostics)
         let files: [String]
         do {
             files = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -42,7 +44,7 @@ public enum PromptCompiler {
                     : exists ? "cannot read the spec folder '\(directory)'" : "the spec folder '\(directory)' does not exist",
                 at: SourceSpan(start: .file(directory)),
                 hint: "run promptc in the project's root, or name the folder: promptc compile path/to/Prompts")
-            return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: nil)
+            return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: nil, settings: configuration.settings)
         }
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         let inputs = files.map { (path: prefix + $0, displayPath: prefix + $0) }
@@ -51,29 +53,29 @@ public enum PromptCompiler {
                 let loaded = SpecFileLoader.load(path: input.path, displayPath: input.displayPath, into: &collector)
                 return (loaded, Data(loaded.source?.text.utf8 ?? "".utf8))
             }
-        }, catalog: catalog, directory: directory, diagnostics: diagnostics, sources: sources)
+        }, configuration: configuration, directory: directory, diagnostics: diagnostics, sources: sources)
     }
 
     /// Compiles specs held in memory, named by path: for tests and `serve --prompts`.
     public static func compile(files: [(path: String, contents: Data)], config: (path: String, contents: Data)? = nil) -> Compilation {
         var diagnostics = DiagnosticCollector()
         var sources: [String: SourceFile] = [:]
-        var catalog = ProviderCatalog.builtIn
+        var configuration = Configuration()
         if let config {
             let loaded = SpecFileLoader.parse(data: config.contents, path: config.path, into: &diagnostics)
-            catalog = checkConfig(loaded, sources: &sources, into: &diagnostics)
+            configuration = checkConfig(loaded, sources: &sources, into: &diagnostics)
         }
         return compile(files.sorted { $0.path < $1.path }.map { file in
             { (collector: inout DiagnosticCollector) -> (SpecFileLoader.Loaded, Data) in
                 (SpecFileLoader.parse(data: file.contents, path: file.path, into: &collector), file.contents)
             }
-        }, catalog: catalog, directory: nil, diagnostics: diagnostics, sources: sources)
+        }, configuration: configuration, directory: nil, diagnostics: diagnostics, sources: sources)
     }
 
     private typealias Reader = @Sendable (inout DiagnosticCollector) -> (SpecFileLoader.Loaded, Data)
 
     private static func compile(
-        _ readers: [Reader], catalog: ProviderCatalog, directory: String?,
+        _ readers: [Reader], configuration: Configuration, directory: String?,
         diagnostics initial: DiagnosticCollector, sources initialSources: [String: SourceFile]
     ) -> Compilation {
         var diagnostics = initial
@@ -89,7 +91,7 @@ public enum PromptCompiler {
             let (loaded, bytes) = readers[index](&collector)
             var result = SpecChecker.Result(diagnostics: [])
             if let source = loaded.source, let root = loaded.root {
-                var checker = SpecChecker(source: source, bytes: bytes, providers: catalog)
+                var checker = SpecChecker(source: source, bytes: bytes, providers: configuration.catalog)
                 result = checker.check(root)
             }
             result.diagnostics.insert(contentsOf: collector.diagnostics, at: 0)
@@ -102,25 +104,40 @@ public enum PromptCompiler {
         }
         ProjectChecker.check(checked.map(\.result), into: &diagnostics)
         let table = diagnostics.hasErrors ? nil : RouteTable(endpoints: checked.compactMap(\.result.definition).sorted { $0.name < $1.name })
-        return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: table)
+        return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: table, settings: configuration.settings)
     }
 
-    private static func loadConfig(_ path: String?, sources: inout [String: SourceFile], into diagnostics: inout DiagnosticCollector) -> ProviderCatalog {
-        guard let path else { return .builtIn }
+    /// Reads and checks a `promptc.yaml` alone: for `serve --routes`, which takes its routes
+    /// from routes.json but its providers and settings from the configuration.
+    public static func loadConfiguration(path: String) -> Compilation {
+        var diagnostics = DiagnosticCollector()
+        var sources: [String: SourceFile] = [:]
+        let configuration = loadConfig(path, sources: &sources, into: &diagnostics)
+        return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: nil, settings: configuration.settings)
+    }
+
+    /// What a configuration file yields: the names specs may use, and the gateway's settings.
+    struct Configuration {
+        var catalog = ProviderCatalog.builtIn
+        var settings = GatewaySettings()
+    }
+
+    private static func loadConfig(_ path: String?, sources: inout [String: SourceFile], into diagnostics: inout DiagnosticCollector) -> Configuration {
+        guard let path else { return Configuration() }
         guard FileManager.default.fileExists(atPath: path) else {
             diagnostics.emit(.fileUnreadable, "configuration file '\(path)' does not exist", at: SourceSpan(start: .file(path)))
-            return .builtIn
+            return Configuration()
         }
         let loaded = SpecFileLoader.load(path: path, displayPath: path, into: &diagnostics)
         return checkConfig(loaded, sources: &sources, into: &diagnostics)
     }
 
-    private static func checkConfig(_ loaded: SpecFileLoader.Loaded, sources: inout [String: SourceFile], into diagnostics: inout DiagnosticCollector) -> ProviderCatalog {
+    private static func checkConfig(_ loaded: SpecFileLoader.Loaded, sources: inout [String: SourceFile], into diagnostics: inout DiagnosticCollector) -> Configuration {
         if let source = loaded.source { sources[source.path] = source }
-        guard let root = loaded.root else { return .builtIn }
+        guard let root = loaded.root else { return Configuration() }
         var checker = GatewayConfigChecker()
         let catalog = checker.check(root)
         diagnostics.append(contentsOf: checker.reader.diagnostics.diagnostics)
-        return catalog
+        return Configuration(catalog: catalog, settings: checker.settings)
     }
 }

@@ -1,8 +1,9 @@
 import EndpointModel
 import SpecFrontEnd
 
-/// Reads what the compiler needs from `promptc.yaml`: the providers and pools a spec may
-/// name. Checks the sections it reads; the gateway reads the rest.
+/// Reads `promptc.yaml`: the providers and pools a spec may name, and the gateway's own
+/// settings (circuit breaker, body limit, host, port). The production sections (consumers,
+/// usage, pricing) are accepted here and read by the gateway features that use them.
 struct GatewayConfigChecker {
     static let topLevelKeys = [
         "providers", "pools", "consumers", "admin_key_sha256", "usage", "pricing", "cache_max_bytes",
@@ -12,8 +13,10 @@ struct GatewayConfigChecker {
     static let poolKeys = ["strategy", "members"]
     static let poolStrategies = ["round_robin", "least_busy", "weighted", "hash"]
     static let memberKeys = ["model", "weight"]
+    static let circuitBreakerKeys = ["failures", "open_for"]
 
     var reader = SpecReader()
+    var settings = GatewaySettings()
 
     mutating func check(_ root: SpecNode) -> ProviderCatalog {
         var catalog = ProviderCatalog.builtIn
@@ -21,6 +24,7 @@ struct GatewayConfigChecker {
             reader.diagnostics.emit(.documentNotMapping, "promptc.yaml must be a YAML map, not \(root.kindDescription)", at: root.span)
             return catalog
         }
+        checkSettings(root)
         for entry in entries where !Self.topLevelKeys.contains(entry.key) {
             reader.diagnostics.emit(
                 .unknownConfigKey, "unknown key '\(entry.key)' in promptc.yaml\(Suggestion.didYouMean(entry.key, in: Self.topLevelKeys))",
@@ -64,8 +68,46 @@ struct GatewayConfigChecker {
         } else if !isBuiltIn, entry.value["base_url"] == nil {
             reader.diagnostics.emit(.invalidProvider, "provider '\(entry.key)' is not built in, so it needs 'base_url:'", at: entry.keySpan)
         }
-        if let keyNode = entry.value["api_key_env"] { _ = reader.string(keyNode, "'api_key_env'") }
+        var definition = settings.providers[entry.key] ?? ProviderDefinition(name: entry.key, api: .openai, baseURL: nil, apiKeyEnv: nil)
+        if let api = entry.value["api"]?.string.flatMap(ProviderAPI.init(rawValue:)), api != .mock { definition.api = api }
+        if let url = entry.value["base_url"]?.string { definition.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url }
+        if let keyNode = entry.value["api_key_env"], let name = reader.string(keyNode, "'api_key_env'") {
+            definition.apiKeyEnv = name.isEmpty ? nil : name
+        }
+        settings.providers[entry.key] = definition
         return true
+    }
+
+    /// `circuit_breaker`, `max_body_bytes`, `host` and `port`.
+    private mutating func checkSettings(_ root: SpecNode) {
+        if let breaker = root["circuit_breaker"], let fields = reader.entries(breaker, "'circuit_breaker'") {
+            reader.checkKeys(fields, allowed: Self.circuitBreakerKeys, code: .unknownConfigKey, in: "circuit_breaker")
+            if let node = breaker["failures"], let failures = positiveInteger(node, "'circuit_breaker.failures'") {
+                settings.circuitBreaker.failureThreshold = failures
+            }
+            if let node = breaker["open_for"], let milliseconds = reader.duration(node, "'circuit_breaker.open_for'") {
+                settings.circuitBreaker.openMs = milliseconds
+            }
+        }
+        if let node = root["max_body_bytes"], let bytes = positiveInteger(node, "'max_body_bytes'") {
+            settings.maxBodyBytes = bytes
+        }
+        if let node = root["host"], let host = reader.string(node, "'host'") { settings.host = host }
+        if let node = root["port"], let port = positiveInteger(node, "'port'") {
+            if port > 65_535 {
+                reader.diagnostics.emit(.invalidConfigValue, "'port' must be at most 65535, not \(port)", at: node.span)
+            } else {
+                settings.port = port
+            }
+        }
+    }
+
+    private mutating func positiveInteger(_ node: SpecNode, _ what: String) -> Int? {
+        if case .integer(let value)? = node.scalar?.kind, value >= 1 { return value }
+        reader.diagnostics.emit(
+            .invalidConfigValue, "\(what) must be a whole number of at least 1, not '\(node.scalar?.text ?? node.kindDescription)'",
+            at: node.span)
+        return nil
     }
 
     private mutating func checkPool(_ entry: SpecNode.Entry, catalog: ProviderCatalog) {

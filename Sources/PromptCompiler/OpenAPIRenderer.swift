@@ -2,7 +2,7 @@ import EndpointModel
 
 /// Renders `openapi.json`: an OpenAPI 3.1 document of every endpoint, with request and
 /// response schemas, examples, and every error response of the gateway contract.
-enum OpenAPIRenderer {
+public enum OpenAPIRenderer {
     /// The gateway's error responses: status, component name, error type, when.
     static let errors: [(status: String, name: String, type: String, description: String, retryAfter: Bool)] = [
         ("400", "InvalidRequest", "invalid_request", "The body is not JSON, or it breaks the input schema; details list every violation.", false),
@@ -18,7 +18,7 @@ enum OpenAPIRenderer {
         ("504", "DeadlineExceeded", "deadline_exceeded", "The endpoint's deadline ran out.", false),
     ]
 
-    static func document(for table: RouteTable) -> JSONValue {
+    public static func document(for table: RouteTable) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = ["Error": errorSchema]
         for endpoint in table.endpoints {

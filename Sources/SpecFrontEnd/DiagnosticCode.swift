@@ -80,6 +80,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case unknownConfigKey = "E0701"
     case invalidProvider = "E0702"
     case invalidPool = "E0703"
+    case invalidConfigValue = "E0704"
 
     public var severity: Diagnostic.Severity {
         rawValue.hasPrefix("W") ? .warning : .error

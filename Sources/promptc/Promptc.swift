@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct Promptc: ParsableCommand {
+struct Promptc: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promptc",
         abstract: "Compile YAML prompt specs into typed REST endpoints, and serve them.",
@@ -13,19 +13,24 @@ struct Promptc: ParsableCommand {
               promptc compile               # writes Generated/routes.json, openapi.json, Endpoints.swift
               promptc compile --check       # in CI: fails when Generated/ is out of date
               promptc routes                # the route table
+              promptc serve --mock          # serve them, answering from the specs' examples
 
             Exit codes: 0 success, 1 errors in the specs or configuration (or drift),
             2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: "0.1.0",
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self]
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

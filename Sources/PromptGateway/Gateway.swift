@@ -1,0 +1,115 @@
+import EndpointModel
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PromptCompiler
+import ServiceLifecycle
+
+/// How to run a gateway: the routes, the settings from promptc.yaml, and the serve flags.
+public struct GatewayOptions: Sendable {
+    public var routeTable: RouteTable
+    public var settings: GatewaySettings
+    public var host: String
+    /// 0 picks a free port (tests); `onServerRunning` tells which.
+    public var port: Int
+    public var mock: Bool
+    public var logPrompts: Bool
+    /// Where provider keys are read from: the process environment, or a test's own.
+    public var environment: [String: String]
+    /// How long a graceful stop waits for in-flight requests.
+    public var shutdownTimeout: Duration
+    public var upstreamConnectTimeout: Duration
+
+    public init(
+        routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
+        mock: Bool = false, logPrompts: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment,
+        shutdownTimeout: Duration = .seconds(30), upstreamConnectTimeout: Duration = .seconds(2)
+    ) {
+        self.routeTable = routeTable
+        self.settings = settings
+        self.host = host
+        self.port = port
+        self.mock = mock
+        self.logPrompts = logPrompts
+        self.environment = environment
+        self.shutdownTimeout = shutdownTimeout
+        self.upstreamConnectTimeout = upstreamConnectTimeout
+    }
+}
+
+/// `promptc serve`: the compiled endpoints behind Hummingbird, each through its fallback chain.
+public final class Gateway: Sendable {
+    let options: GatewayOptions
+    let runtime: GatewayRuntime
+    let endpoints: [ServedEndpoint]
+    let openAPIDocument: ByteBuffer
+    let logger: Logger
+
+    public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
+        self.options = options
+        self.logger = logger
+        let breakers = CircuitBreakerRegistry(settings: options.settings.circuitBreaker)
+        endpoints = try RouteLoader.endpoints(
+            options.routeTable, settings: options.settings, mock: options.mock, environment: options.environment,
+            breakers: breakers, backoff: Backoff())
+        runtime = GatewayRuntime(
+            upstream: UpstreamClient(connectTimeout: .nanoseconds(options.upstreamConnectTimeout.nanoseconds)),
+            breakers: breakers, metrics: GatewayMetrics(), logger: logger, logPrompts: options.logPrompts,
+            maxBodyBytes: options.settings.maxBodyBytes)
+        openAPIDocument = ByteBuffer(string: CanonicalJSON.render(OpenAPIRenderer.document(for: options.routeTable)))
+    }
+
+    /// The models each endpoint will call, and whether their keys are set: for the start-up log.
+    public var chainSummary: [(endpoint: String, path: String, models: [(model: String, configured: Bool)])] {
+        endpoints.map { endpoint in
+            (endpoint.name, endpoint.definition.path, endpoint.chain.steps.map { ($0.model, $0.isConfigured) })
+        }
+    }
+
+    /// The Hummingbird application. `onServerRunning` is given the bound port.
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router(context: GatewayRequestContext.self)
+        var methods: [String: [String]] = [:]
+        router.add(middleware: RequestIDMiddleware())
+        for endpoint in endpoints {
+            let handler = EndpointHandler(endpoint: endpoint, runtime: runtime)
+            router.on(RouterPath(endpoint.definition.path), method: .post) { request, context in
+                try await handler.handle(request, context: context)
+            }
+            methods[endpoint.definition.path, default: []].append("POST")
+        }
+        OperationalRoutes(gateway: self).add(to: router, methods: &methods)
+        router.middlewares.add(RouteGuardMiddleware(methods: methods))
+        let watches = runtime.watches
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [watches.makeHandler()])),
+            configuration: ApplicationConfiguration(
+                address: .hostname(options.host, port: options.port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
+    /// within `shutdownTimeout`, and closes the upstream client.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let application = makeApplication(onServerRunning: onServerRunning)
+        var configuration = ServiceGroupConfiguration(
+            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = options.shutdownTimeout
+        let group = ServiceGroup(configuration: configuration)
+        do {
+            try await group.run()
+        } catch {
+            await shutdown()
+            throw error
+        }
+        await shutdown()
+    }
+
+    /// Closes the upstream client; call after the application stopped.
+    public func shutdown() async {
+        await runtime.upstream.shutdown()
+    }
+}

@@ -1,0 +1,81 @@
+import EndpointModel
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An error answer of the contract (gateway-contract.md, Errors): a status, a type, a message,
+/// and where they apply, the violations and the attempts. Rendered as
+/// `{"error": {"type", "message", "details", "attempts", "request_id"}}`.
+struct GatewayError: Error, Sendable {
+    var status: HTTPResponse.Status
+    var type: String
+    var message: String
+    var details: [Violation] = []
+    var attempts: [AttemptRecord]?
+    var headers: HTTPFields = [:]
+
+    static func notFound(_ path: String) -> GatewayError {
+        GatewayError(status: .notFound, type: "not_found", message: "no endpoint at \(path)")
+    }
+
+    static func methodNotAllowed(_ method: HTTPRequest.Method, path: String, allowed: [String]) -> GatewayError {
+        var error = GatewayError(
+            status: .methodNotAllowed, type: "method_not_allowed",
+            message: "\(path) does not answer \(method.rawValue); it answers \(allowed.joined(separator: ", "))")
+        error.headers[.allow] = allowed.joined(separator: ", ")
+        return error
+    }
+
+    static func payloadTooLarge(limit: Int) -> GatewayError {
+        GatewayError(status: .contentTooLarge, type: "payload_too_large", message: "the request body is larger than \(limit) bytes")
+    }
+
+    static func unsupportedMediaType(_ contentType: String?) -> GatewayError {
+        GatewayError(
+            status: .unsupportedMediaType, type: "unsupported_media_type",
+            message: contentType.map { "Content-Type '\($0)' is not JSON; send application/json" } ?? "the request has no Content-Type; send application/json")
+    }
+
+    static func invalidRequest(_ message: String, details: [Violation] = []) -> GatewayError {
+        GatewayError(status: .badRequest, type: "invalid_request", message: message, details: details)
+    }
+
+    static func from(_ failure: ChainFailure) -> GatewayError {
+        switch failure {
+        case .upstreamFailed(let message, let attempts):
+            return GatewayError(status: .badGateway, type: "upstream_failed", message: message, attempts: attempts)
+        case .noHealthyUpstream(let attempts, let retryAfterMs):
+            var error = GatewayError(
+                status: .serviceUnavailable, type: "no_healthy_upstream",
+                message: "every model in the chain was skipped (circuit open or unconfigured)", attempts: attempts)
+            if let retryAfterMs { error.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1000)) }
+            return error
+        case .deadlineExceeded(let attempts):
+            return GatewayError(status: .gatewayTimeout, type: "deadline_exceeded", message: "the request's deadline ran out", attempts: attempts)
+        }
+    }
+
+    func body(requestID: String) -> JSONValue {
+        var error: [String: JSONValue] = ["type": .string(type), "message": .string(message), "request_id": .string(requestID)]
+        if !details.isEmpty {
+            error["details"] = .array(details.map { ["path": .string($0.path), "message": .string($0.message)] })
+        }
+        if let attempts {
+            error["attempts"] = .array(attempts.map { ["model": .string($0.model), "outcome": .string($0.outcome), "ms": .integer($0.ms)] })
+        }
+        return ["error": .object(error)]
+    }
+
+    func response(requestID: String) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .json(body(requestID: requestID)))
+    }
+}
+
+extension ResponseBody {
+    /// A compact JSON body.
+    static func json(_ value: JSONValue) -> ResponseBody {
+        ResponseBody(byteBuffer: ByteBuffer(string: CanonicalJSON.render(value, pretty: false)))
+    }
+}

@@ -1,0 +1,16 @@
+import Hummingbird
+import NIOCore
+
+/// Per-request state: the request id every answer carries, and the connection, so a model
+/// call can be cancelled when the client goes away.
+public struct GatewayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+        requestID = ""
+    }
+}

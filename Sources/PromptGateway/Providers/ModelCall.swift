@@ -1,0 +1,52 @@
+import EndpointModel
+
+/// One call to one model: the rendered prompt and what the answer must look like.
+public struct ModelCall: Sendable {
+    /// The model's name at its provider (`gpt-4o-mini`), without the provider prefix.
+    public var model: String
+    public var system: String?
+    public var user: String
+    public var parameters: ModelParameters
+    /// The endpoint's name, used to name the output schema or tool for the provider.
+    public var endpointName: String
+    public var output: FieldSchema
+    /// Example outputs from the spec, for the mock provider.
+    public var exampleOutputs: [JSONValue]
+}
+
+/// What a provider answered: the model's text, meant to be one JSON object, and the tokens
+/// the provider counted.
+public struct ModelAnswer: Sendable, Hashable {
+    public var text: String
+    public var usage: TokenUsage
+
+    public init(text: String, usage: TokenUsage) {
+        self.text = text
+        self.usage = usage
+    }
+}
+
+public struct TokenUsage: Sendable, Hashable {
+    public var input: Int
+    public var output: Int
+
+    public init(input: Int = 0, output: Int = 0) {
+        self.input = input
+        self.output = output
+    }
+}
+
+/// Why one attempt failed, classified for `fallback.on`. `message` is for logs and never
+/// carries a key or prompt text.
+public struct AttemptFailure: Error, Sendable, Hashable {
+    public var failureClass: FailureClass
+    public var message: String
+    /// From the provider's `Retry-After` (or `retry-after-ms`), in milliseconds.
+    public var retryAfterMs: Int?
+
+    public init(_ failureClass: FailureClass, _ message: String, retryAfterMs: Int? = nil) {
+        self.failureClass = failureClass
+        self.message = message
+        self.retryAfterMs = retryAfterMs
+    }
+}

@@ -1,0 +1,112 @@
+import EndpointModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The request pipeline of one endpoint (gateway-contract.md, Request pipeline): media type,
+/// body limit, JSON, input validation, templates over the validated input with defaults, the
+/// fallback chain, and the output.
+struct EndpointHandler: Sendable {
+    static let modelHeader = HTTPField.Name("x-promptc-model")!
+    static let attemptsHeader = HTTPField.Name("x-promptc-attempts")!
+
+    let endpoint: ServedEndpoint
+    let runtime: GatewayRuntime
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        var status = 500
+        var model: String?
+        var calls = 0
+        defer {
+            let seconds = Double((ContinuousClock.now - started).nanoseconds) / 1e9
+            runtime.metrics.request(endpoint: endpoint.name, status: status, seconds: seconds)
+            var metadata: Logger.Metadata = [
+                "request_id": .string(context.requestID), "endpoint": .string(endpoint.name),
+                "status": .stringConvertible(status), "latency_ms": .stringConvertible(Int(seconds * 1000)),
+                "attempts": .stringConvertible(calls),
+            ]
+            if let model { metadata["model"] = .string(model) }
+            runtime.logger.info("request", metadata: metadata)
+        }
+        do {
+            let input = try await readInput(request, context: context)
+            let rendered = endpoint.definition.input.fillingDefaults(input)
+            let system = endpoint.systemTemplate?.render(rendered)
+            let user = endpoint.userTemplate.render(rendered)
+            if runtime.logPrompts {
+                runtime.logger.info("prompt", metadata: [
+                    "request_id": .string(context.requestID), "system": .string(system ?? ""), "user": .string(user),
+                ])
+            }
+            let answer = try await runtime.watches.cancellingOnDisconnect(context.channel) { [endpoint, runtime] in
+                try await runtime.runChain(endpoint, system: system, user: user, requestID: context.requestID)
+            }
+            status = 200
+            model = answer.model
+            calls = answer.calls
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[Self.modelHeader] = answer.model
+            headers[Self.attemptsHeader] = String(answer.calls)
+            return Response(status: .ok, headers: headers, body: .json(answer.output))
+        } catch let error as GatewayError {
+            status = Int(error.status.code)
+            calls = error.attempts?.count { $0.isCall } ?? 0
+            throw error
+        } catch let failure as ChainFailure {
+            let error = GatewayError.from(failure)
+            status = Int(error.status.code)
+            calls = error.attempts?.count { $0.isCall } ?? 0
+            throw error
+        } catch is ConnectionWatchRegistry.ClientGone {
+            // Nobody is left to read an answer; 499 is nginx's name for this, used in logs and metrics.
+            status = 499
+            return Response(status: .init(code: 499, reasonPhrase: "Client Closed Request"))
+        }
+    }
+
+    /// The body as a JSON value that passed the input schema, or the 4xx that says why not.
+    private func readInput(_ request: Request, context: GatewayRequestContext) async throws -> JSONValue {
+        let contentType = request.headers[.contentType]
+        guard let contentType, Self.isJSON(contentType) else { throw GatewayError.unsupportedMediaType(contentType) }
+        let limit = runtime.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+        } catch {
+            throw GatewayError.invalidRequest("the body is not valid JSON" + Self.position(of: error))
+        }
+        let violations = endpoint.inputValidator.validate(value)
+        guard violations.isEmpty else {
+            let count = Set(violations.map(\.path)).count
+            throw GatewayError.invalidRequest(count == 1 ? "1 field is invalid" : "\(count) fields are invalid", details: violations)
+        }
+        return value
+    }
+
+    /// `application/json`, with parameters, or any `+json` type.
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+    }
+
+    private static func position(of error: Error) -> String {
+        guard case DecodingError.dataCorrupted(let context) = error,
+              let underlying = context.underlyingError as NSError?,
+              let description = underlying.userInfo[NSDebugDescriptionErrorKey] as? String else { return "" }
+        return ": " + description
+    }
+}

@@ -1,0 +1,76 @@
+import EndpointModel
+import Logging
+
+/// What every endpoint shares at run time: the upstream client, the circuit breakers, the
+/// metrics, the logger and the connection watches.
+final class GatewayRuntime: Sendable {
+    let upstream: UpstreamClient
+    let breakers: CircuitBreakerRegistry
+    let metrics: GatewayMetrics
+    let watches = ConnectionWatchRegistry()
+    let logger: Logger
+    let logPrompts: Bool
+    let maxBodyBytes: Int
+
+    init(upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, logger: Logger, logPrompts: Bool, maxBodyBytes: Int) {
+        self.upstream = upstream
+        self.breakers = breakers
+        self.metrics = metrics
+        self.logger = logger
+        self.logPrompts = logPrompts
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    static func adapter(for api: ProviderAPI) -> (any ProviderAdapter)? {
+        switch api {
+        case .openai: OpenAIAdapter()
+        case .anthropic: AnthropicAdapter()
+        case .gemini: GeminiAdapter()
+        case .mock: nil
+        }
+    }
+
+    /// Runs `endpoint`'s chain for one rendered prompt.
+    func runChain(_ endpoint: ServedEndpoint, system: String?, user: String, requestID: String) async throws -> ChainAnswer {
+        let call = ModelCall(
+            model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
+            output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs)
+        let answer = try await endpoint.chain.run({ [self] (step, timeout) throws(AttemptFailure) in
+            var call = call
+            call.model = step.modelName
+            call.parameters = step.parameters
+            let modelAnswer = try await self.call(step, call, timeout: timeout)
+            let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
+            if logPrompts {
+                logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
+            }
+            return (output, modelAnswer.usage)
+        }, onAttempt: { [self] record in
+            metrics.attempt(model: record.model, outcome: record.outcome)
+            if record.outcome != "ok" {
+                logger.notice("attempt failed", metadata: [
+                    "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(record.model),
+                    "outcome": .string(record.outcome), "ms": .stringConvertible(record.ms),
+                ])
+            }
+            if case .open = breakers.state(of: record.model) {
+                metrics.circuitOpen(model: record.model, open: true)
+            } else {
+                metrics.circuitOpen(model: record.model, open: false)
+            }
+        })
+        metrics.tokens(model: answer.model, usage: answer.usage)
+        if answer.attempts.contains(where: { $0.model != answer.model }) { metrics.fallback(endpoint: endpoint.name) }
+        return answer
+    }
+
+    private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration) async throws(AttemptFailure) -> ModelAnswer {
+        guard let adapter = Self.adapter(for: step.provider.api) else { return try MockProvider.answer(call) }
+        guard let baseURL = step.provider.baseURL else {
+            throw AttemptFailure(.connection, "provider '\(step.provider.name)' has no base_url")
+        }
+        let request = try adapter.request(for: call, baseURL: baseURL, apiKey: step.apiKey)
+        let body = try await upstream.send(request, timeout: timeout)
+        return try adapter.answer(from: body)
+    }
+}
