@@ -91,7 +91,7 @@ final class FakeProvider: Sendable {
         case .status(let code, let retryAfter):
             var fields: HTTPFields = [.contentType: "application/json"]
             if let retryAfter { fields[.retryAfter] = String(retryAfter) }
-            let error: JSONValue = ["error": ["message": "fake failure \(code)", "type": "fake_error"]]
+            let error: JSONValue = ["error": ["message": .string("fake failure \(code)"), "type": "fake_error"]]
             return Response(status: .init(code: code), headers: fields, body: .init(byteBuffer: ByteBuffer(string: CanonicalJSON.render(error, pretty: false))))
         case .hang:
             do {

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import PromptCompiler
 import ServiceLifecycle
 import Synchronization
@@ -49,6 +50,11 @@ final class LogCapture: Sendable {
     private let lines = Mutex<[String]>([])
 
     var text: String { lines.withLock { $0.joined(separator: "\n") } }
+
+    /// Whether one line holds every one of `parts`.
+    func hasLine(with parts: String...) -> Bool {
+        lines.withLock { $0.contains { line in parts.allSatisfy(line.contains) } }
+    }
 
     func logger() -> Logger {
         var logger = Logger(label: "promptc-test") { _ in Handler(capture: self) }
@@ -148,6 +154,7 @@ func withGateway<T>(
           anthropic: { base_url: "http://127.0.0.1:\(fakePort)/v1" }
           gemini: { base_url: "http://127.0.0.1:\(fakePort)/v1beta" }
           backup: { api: openai, base_url: "http://127.0.0.1:\(fakePort)/backup/v1", api_key_env: BACKUP_KEY }
+          dead: { api: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: "" }
         circuit_breaker: { failures: 3, open_for: 1s }
         \(configExtra)
         """
