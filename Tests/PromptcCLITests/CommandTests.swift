@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// Runs the built `promptc` binary the way a user does, in a folder of its own.
@@ -124,5 +127,47 @@ struct CommandTests {
         #expect(try cli.run("check").status == 1)
         try cli.write("providers:\n  local:\n    api: openai\n    base_url: http://127.0.0.1:8000/v1\n", to: "gateway.yaml")
         #expect(try cli.run("check", "--config", "gateway.yaml").status == 0)
+    }
+
+    @Test func serveWithoutRoutesIsARuntimeFailure() throws {
+        let result = try CLI().run("serve", "--routes", "Generated/none.json")
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("cannot read the route table"))
+    }
+
+    /// `serve --mock` answers; a second gateway on the same port exits 3; SIGTERM stops the
+    /// first one cleanly.
+    @Test func serveAnswersRefusesATakenPortAndStopsOnSIGTERM() async throws {
+        let cli = try CLI()
+        let port = Int.random(in: 20_000...40_000)
+        let server = Process()
+        server.executableURL = CLI.binary
+        server.arguments = ["serve", "--prompts", "Prompts", "--mock", "--port", String(port)]
+        server.currentDirectoryURL = cli.folder
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/sentiment")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"text": "Great service"}"#.utf8)
+        var answer: (Data, URLResponse)?
+        for _ in 0..<100 where answer == nil {
+            answer = try? await URLSession.shared.data(for: request)
+            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let (body, response) = try #require(answer)
+        let http = try #require(response as? HTTPURLResponse)
+        #expect(http.statusCode == 200)
+        #expect((http.value(forHTTPHeaderField: "x-promptc-model") ?? "").hasPrefix("mock/"))
+        #expect(String(decoding: body, as: UTF8.self).contains("label"))
+
+        let second = try cli.run("serve", "--prompts", "Prompts", "--mock", "--port", String(port))
+        #expect(second.status == 3)
+
+        server.terminate()  // SIGTERM
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
     }
 }
