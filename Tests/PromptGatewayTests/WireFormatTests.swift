@@ -1,4 +1,5 @@
 import EndpointModel
+import NIOHTTP1
 import Testing
 @testable import PromptGateway
 
@@ -131,5 +132,14 @@ struct WireFormatTests {
         #expect(anthropic.usage == TokenUsage(input: 13, output: 5))
         let gemini = try GeminiAdapter().answer(from: Array(#"{"candidates":[{"content":{"parts":[{"text":"{}"}]}}],"usageMetadata":{"promptTokenCount":17,"candidatesTokenCount":3}}"#.utf8))
         #expect(gemini.usage == TokenUsage(input: 17, output: 3))
+    }
+
+    @Test func retryAfterFromOutsideIsReadSafely() {
+        #expect(UpstreamClient.retryAfterMs(["retry-after": "2"]) == 2000)
+        #expect(UpstreamClient.retryAfterMs(["retry-after-ms": "150"]) == 150)
+        #expect(UpstreamClient.retryAfterMs(["retry-after": "1e300"]) == 86_400_000)
+        #expect(UpstreamClient.retryAfterMs(["retry-after": "inf"]) == nil)
+        #expect(UpstreamClient.retryAfterMs(["retry-after": "-3"]) == nil)
+        #expect(UpstreamClient.retryAfterMs(["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"]) == nil)
     }
 }

@@ -22,8 +22,8 @@ enum MockProvider {
         switch schema.type {
         case .string: return .string(sampleString(schema))
         case .integer:
-            let low = schema.minimum.map { Int($0.rounded(.up)) } ?? 0
-            return .integer(min(max(low, 0), schema.maximum.map { Int($0.rounded(.down)) } ?? Int.max))
+            let low = schema.minimum.map { clamped($0.rounded(.up)) } ?? 0
+            return .integer(min(max(low, 0), schema.maximum.map { clamped($0.rounded(.down)) } ?? Int.max))
         case .number:
             return .number(min(max(schema.minimum ?? 0, 0), schema.maximum ?? .greatestFiniteMagnitude))
         case .boolean: return .bool(true)
@@ -36,6 +36,12 @@ enum MockProvider {
             for property in schema.properties { members[property.name] = synthesize(property.schema) }
             return .object(members)
         }
+    }
+
+    /// A bound as an Int, without trapping on bounds beyond Int's range.
+    private static func clamped(_ value: Double) -> Int {
+        guard value.isFinite else { return value > 0 ? Int.max : Int.min }
+        return value >= 9.2e18 ? Int.max : value <= -9.2e18 ? Int.min : Int(value)
     }
 
     private static func sampleString(_ schema: FieldSchema) -> String {

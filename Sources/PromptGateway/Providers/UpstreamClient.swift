@@ -94,9 +94,15 @@ final class UpstreamClient: Sendable {
 
     /// `retry-after-ms` (OpenAI) or `Retry-After` in seconds. HTTP-date values are not read:
     /// model providers send seconds.
+    /// Values are capped at a day: the header comes from outside, and a deadline is far shorter.
     static func retryAfterMs(_ headers: HTTPHeaders) -> Int? {
-        if let value = headers.first(name: "retry-after-ms").flatMap(Double.init), value >= 0 { return Int(value) }
-        if let value = headers.first(name: "retry-after").flatMap(Double.init), value >= 0 { return Int(value * 1000) }
+        let dayMs = 86_400_000.0
+        if let value = headers.first(name: "retry-after-ms").flatMap(Double.init), value.isFinite, value >= 0 {
+            return Int(min(value, dayMs))
+        }
+        if let value = headers.first(name: "retry-after").flatMap(Double.init), value.isFinite, value >= 0 {
+            return Int(min(value * 1000, dayMs))
+        }
         return nil
     }
 
