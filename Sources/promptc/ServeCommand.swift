@@ -60,8 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "promptc")
-        let configPath = config ?? environment["PROMPTC_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (FileManager.default.fileExists(atPath: "promptc.yaml") ? "promptc.yaml" : nil)
+        let configPath = SpecOptions.configPath(flag: config)
 
         let (table, settings) = try load(configPath: configPath)
         let options = GatewayOptions(

@@ -21,8 +21,11 @@ struct SpecOptions: ParsableArguments {
     var strict = false
 
     /// The configuration file to read: the flag, then the environment, then ./promptc.yaml.
-    var configPath: String? {
-        if let config { return config }
+    var configPath: String? { Self.configPath(flag: config) }
+
+    /// Shared with `serve`: the flag, then `$PROMPTC_CONFIG`, then ./promptc.yaml when it exists.
+    static func configPath(flag: String?) -> String? {
+        if let flag { return flag }
         if let fromEnvironment = ProcessInfo.processInfo.environment["PROMPTC_CONFIG"], !fromEnvironment.isEmpty {
             return fromEnvironment
         }

@@ -142,4 +142,17 @@ struct WireFormatTests {
         #expect(UpstreamClient.retryAfterMs(["retry-after": "-3"]) == nil)
         #expect(UpstreamClient.retryAfterMs(["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"]) == nil)
     }
+
+    /// Our `x-` extensions never reach a provider, at any depth; a field named `x-ray` does.
+    @Test func providerSchemasDropExtensionsButKeepFieldNames() {
+        var inner = FieldSchema(type: .string)
+        inner.extensions = ["x-note": "ours"]
+        var outer = FieldSchema.object([.init(name: "x-ray", schema: inner, isOptional: false)])
+        outer.extensions = ["x-top": true]
+        for schema in [ProviderSchema.json(outer), OpenAIStrictSchema.schema(outer)] {
+            #expect(schema["x-top"] == nil)
+            #expect(schema["properties"]?["x-ray"] == ["type": "string"])
+            #expect(schema["required"] == ["x-ray"])
+        }
+    }
 }

@@ -15,11 +15,7 @@ struct AnthropicAdapter: ProviderAdapter {
         body["max_tokens"] = .integer(call.parameters.maxTokens ?? Self.defaultMaxTokens)
         if let system = call.system { body["system"] = .string(system) }
         body["messages"] = [["role": "user", "content": .string(call.user)]]
-        var inputSchema = call.output.jsonSchema
-        if case .object(var members) = inputSchema {
-            for key in members.keys where key.hasPrefix("x-") { members[key] = nil }
-            inputSchema = .object(members)
-        }
+        let inputSchema = ProviderSchema.json(call.output)
         body["tools"] = [[
             "name": .string(Self.toolName),
             "description": .string("Give the answer as this tool's input."),

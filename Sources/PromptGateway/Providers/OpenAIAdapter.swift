@@ -73,27 +73,9 @@ enum OpenAIStrictSchema {
     }
 
     /// The schema without the keywords strict mode rejects (`default` cannot occur in a fitting
-    /// output schema; `x-` extensions are ours).
+    /// output schema, but is dropped all the same; `x-` extensions are ours).
     static func schema(_ schema: FieldSchema) -> JSONValue {
-        guard case .object(var members) = schema.jsonSchema else { return schema.jsonSchema }
-        strip(&members)
-        return .object(members)
-    }
-
-    private static func strip(_ members: inout [String: JSONValue]) {
-        for key in members.keys where key.hasPrefix("x-") || key == "default" { members[key] = nil }
-        if case .object(var items)? = members["items"] {
-            strip(&items)
-            members["items"] = .object(items)
-        }
-        if case .object(var properties)? = members["properties"] {
-            for (name, value) in properties {
-                guard case .object(var property) = value else { continue }
-                strip(&property)
-                properties[name] = .object(property)
-            }
-            members["properties"] = .object(properties)
-        }
+        ProviderSchema.json(schema, dropping: ["default"])
     }
 }
 

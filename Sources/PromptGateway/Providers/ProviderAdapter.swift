@@ -51,3 +51,30 @@ enum OutputInstructions {
             + CanonicalJSON.render(output.jsonSchema, pretty: false)
     }
 }
+
+/// An output schema as JSON Schema for a provider: without our `x-` extensions, at every
+/// depth, and without any other keywords the provider rejects. Field names are never touched,
+/// even one that starts with `x-`.
+enum ProviderSchema {
+    static func json(_ schema: FieldSchema, dropping keywords: Set<String> = []) -> JSONValue {
+        guard case .object(var members) = schema.jsonSchema else { return schema.jsonSchema }
+        strip(&members, dropping: keywords)
+        return .object(members)
+    }
+
+    private static func strip(_ members: inout [String: JSONValue], dropping keywords: Set<String>) {
+        for key in members.keys where key.hasPrefix("x-") || keywords.contains(key) { members[key] = nil }
+        if case .object(var items)? = members["items"] {
+            strip(&items, dropping: keywords)
+            members["items"] = .object(items)
+        }
+        if case .object(var properties)? = members["properties"] {
+            for (name, value) in properties {
+                guard case .object(var property) = value else { continue }
+                strip(&property, dropping: keywords)
+                properties[name] = .object(property)
+            }
+            members["properties"] = .object(properties)
+        }
+    }
+}
