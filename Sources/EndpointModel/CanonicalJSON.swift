@@ -14,6 +14,11 @@ public enum CanonicalJSON {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// Appends `value` in compact form: for bodies built from parts, with no String in between.
+    public static func append(_ value: JSONValue, to output: inout [UInt8]) {
+        write(value, into: &output, indent: nil)
+    }
+
     private static func write(_ value: JSONValue, into output: inout [UInt8], indent: Int?) {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)

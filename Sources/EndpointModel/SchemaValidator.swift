@@ -43,21 +43,25 @@ public struct SchemaValidator: @unchecked Sendable {
 
     public func validate(_ value: JSONValue) -> [Violation] {
         var violations: [Violation] = []
-        validate(value, against: schema, at: "", into: &violations)
+        validate(value, against: schema, at: { "" }, into: &violations)
         return violations
     }
 
-    private func validate(_ value: JSONValue, against schema: FieldSchema, at path: String, into violations: inout [Violation]) {
-        func fail(_ message: String) { violations.append(Violation(path: path, message: message)) }
+    /// `path` is a closure so that the JSON Pointer of a value is only spelled out when the value
+    /// breaks its schema: valid values, the common case on the request path, build no strings.
+    private func validate(_ value: JSONValue, against schema: FieldSchema, at path: () -> String, into violations: inout [Violation]) {
+        func fail(_ message: String) { violations.append(Violation(path: path(), message: message)) }
 
         switch (schema.type, value) {
         case (.string, .string(let string)):
-            let length = string.unicodeScalars.count
-            if let minLength = schema.minLength, length < minLength {
-                fail("must be at least \(minLength) character\(minLength == 1 ? "" : "s") long")
-            }
-            if let maxLength = schema.maxLength, length > maxLength {
-                fail("must be at most \(maxLength) character\(maxLength == 1 ? "" : "s") long")
+            if schema.minLength != nil || schema.maxLength != nil {
+                let length = string.unicodeScalars.count
+                if let minLength = schema.minLength, length < minLength {
+                    fail("must be at least \(minLength) character\(minLength == 1 ? "" : "s") long")
+                }
+                if let maxLength = schema.maxLength, length > maxLength {
+                    fail("must be at most \(maxLength) character\(maxLength == 1 ? "" : "s") long")
+                }
             }
             if let pattern = schema.pattern, let regex = patterns[pattern] {
                 let range = NSRange(string.startIndex..., in: string)
@@ -83,22 +87,25 @@ public struct SchemaValidator: @unchecked Sendable {
             }
             if let itemSchema = schema.items {
                 for (index, item) in items.enumerated() {
-                    validate(item, against: itemSchema, at: JSONPointer.appending(index, to: path), into: &violations)
+                    validate(item, against: itemSchema, at: { JSONPointer.appending(index, to: path()) }, into: &violations)
                 }
             }
         case (.object, .object(let members)):
+            var known = 0
             for property in schema.properties {
-                let memberPath = JSONPointer.appending(property.name, to: path)
                 if let member = members[property.name] {
+                    known += 1
                     if member == .null, !property.isRequired { continue }
-                    validate(member, against: property.schema, at: memberPath, into: &violations)
+                    validate(member, against: property.schema, at: { JSONPointer.appending(property.name, to: path()) }, into: &violations)
                 } else if property.isRequired {
-                    violations.append(Violation(path: memberPath, message: "is required"))
+                    violations.append(Violation(path: JSONPointer.appending(property.name, to: path()), message: "is required"))
                 }
             }
-            for name in members.keys.sorted() where schema.property(named: name) == nil {
-                violations.append(Violation(
-                    path: JSONPointer.appending(name, to: path), message: "is not a field of this object"))
+            if known < members.count {
+                for name in members.keys.sorted() where schema.property(named: name) == nil {
+                    violations.append(Violation(
+                        path: JSONPointer.appending(name, to: path()), message: "is not a field of this object"))
+                }
             }
         default:
             fail("must be \(Self.article(schema.type)), not \(Self.article(value))")

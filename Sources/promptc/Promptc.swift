@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PromptGateway
 
 @main
 struct Promptc: AsyncParsableCommand {
@@ -26,6 +27,7 @@ struct Promptc: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
+            if command is ServeCommand { Gateway.runTasksOnEventLoops() }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

@@ -54,11 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let logWriter = LogWriter()
+        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level, writer: logWriter) }
+        defer { logWriter.flush() }
         let logger = Logger(label: "promptc")
         let configPath = SpecOptions.configPath(flag: config)
 
@@ -87,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("serving", metadata: ["address": .string("http://\(options.host):\(port)"), "endpoints": .stringConvertible(table.endpoints.count)])
             }
         } catch {
+            logWriter.flush()
             FileHandle.standardError.write(Data("error: cannot serve on \(options.host):\(options.port): \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
         }

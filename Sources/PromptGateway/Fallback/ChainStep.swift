@@ -12,6 +12,9 @@ struct ChainStep: Sendable {
     var timeoutMs: Int?
     var retries: Int?
     var parameters: ModelParameters
+    /// The wire format and the request template, made here once; nil for the mock provider, and
+    /// for a provider with no `base_url`, whose calls fail as `connection`.
+    var wire: (adapter: any ProviderAdapter, template: RequestTemplate)?
 
     /// False when the provider needs a key and its variable is unset: the step is skipped.
     var isConfigured: Bool { provider.apiKeyEnv == nil || apiKey != nil }

@@ -10,33 +10,35 @@ import Synchronization
 final class ConnectionWatch: Sendable {
     private struct State {
         var closed = false
-        var waiters: [Int: AsyncStream<Void>.Continuation] = [:]
+        var onClose: [Int: @Sendable () -> Void] = [:]
         var nextID = 0
     }
 
     private let state = Mutex(State())
 
+    var isClosed: Bool { state.withLock { $0.closed } }
+
     func close() {
-        let waiters = state.withLock { state in
+        let actions = state.withLock { state in
             state.closed = true
-            defer { state.waiters = [:] }
-            return state.waiters
+            defer { state.onClose = [:] }
+            return state.onClose
         }
-        for waiter in waiters.values { waiter.finish() }
+        for action in actions.values { action() }
     }
 
-    /// Returns when the client closes the connection, or when the calling task is cancelled.
-    func waitUntilClosed() async {
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let id = state.withLock { state -> Int? in
+    /// Registers `action` to run when the client closes the connection; nil when it already has.
+    func onClose(_ action: @escaping @Sendable () -> Void) -> Int? {
+        state.withLock { state in
             guard !state.closed else { return nil }
             state.nextID += 1
-            state.waiters[state.nextID] = continuation
+            state.onClose[state.nextID] = action
             return state.nextID
         }
-        guard let id else { return }
-        for await _ in stream {}
-        state.withLock { _ = $0.waiters.removeValue(forKey: id) }
+    }
+
+    func remove(_ id: Int) {
+        state.withLock { _ = $0.onClose.removeValue(forKey: id) }
     }
 }
 
@@ -65,17 +67,22 @@ final class ConnectionWatchRegistry: Sendable {
 
     /// Runs `operation`, cancelling it when the client of `channel` closes the connection; then
     /// throws `ClientGone`.
+    ///
+    /// The operation runs as a task of its own that the watch cancels: one task per request,
+    /// where racing it against a waiting task in a task group cost three and a stream.
     func cancellingOnDisconnect<T: Sendable>(_ channel: any Channel, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         guard let watch = watch(for: channel) else { return try await operation() }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                await watch.waitUntilClosed()
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard case .some(.some(let value)) = try await group.next() else { throw ClientGone() }
-            return value
+        let task = Task { try await operation() }
+        guard let id = watch.onClose({ task.cancel() }) else {
+            task.cancel()
+            throw ClientGone()
+        }
+        defer { watch.remove(id) }
+        do {
+            return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        } catch {
+            if watch.isClosed { throw ClientGone() }
+            throw error
         }
     }
 }

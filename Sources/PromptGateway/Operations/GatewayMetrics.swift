@@ -1,46 +1,115 @@
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The gateway's metrics, kept in its own Prometheus registry (not the process-wide
 /// MetricsSystem, which can be bootstrapped only once and would tie every gateway in a
 /// process to one registry).
+///
+/// Handles are made once per endpoint and per model, not per request: making a Counter looks
+/// it up in the registry under a lock by its name and labels, which showed up under load.
 final class GatewayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
+    private let models = Mutex<[String: ModelMetrics]>([:])
 
     init() {
         factory = PrometheusMetricsFactory(registry: registry)
     }
 
-    func request(endpoint: String, status: Int, seconds: Double) {
-        Counter(label: "promptc_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status))], factory: factory).increment()
-        Timer(label: "promptc_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
-            .recordNanoseconds(Int64(seconds * 1e9))
+    /// The handles of `endpoint`, whose chain calls `models`.
+    func endpoint(_ endpoint: String, models names: [String]) -> EndpointMetrics {
+        EndpointMetrics(endpoint: endpoint, models: Dictionary(names.map { ($0, model($0)) }) { first, _ in first }, factory: factory)
     }
 
-    func attempt(model: String, outcome: String) {
-        Counter(label: "promptc_model_attempts_total", dimensions: [("model", model), ("outcome", outcome)], factory: factory).increment()
-    }
-
-    func fallback(endpoint: String) {
-        Counter(label: "promptc_fallbacks_total", dimensions: [("endpoint", endpoint)], factory: factory).increment()
-    }
-
-    func tokens(model: String, usage: TokenUsage) {
-        if usage.input > 0 {
-            Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "input")], factory: factory).increment(by: usage.input)
+    /// One set of handles per model, shared by every endpoint that calls it.
+    func model(_ model: String) -> ModelMetrics {
+        models.withLock { models in
+            if let existing = models[model] { return existing }
+            let made = ModelMetrics(model: model, factory: factory)
+            models[model] = made
+            return made
         }
-        if usage.output > 0 {
-            Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "output")], factory: factory).increment(by: usage.output)
-        }
-    }
-
-    func circuitOpen(model: String, open: Bool) {
-        Gauge(label: "promptc_circuit_open", dimensions: [("model", model)], factory: factory).record(open ? 1 : 0)
     }
 
     /// The Prometheus text format.
     func exposition() -> [UInt8] {
         registry.emitToBuffer()
+    }
+}
+
+/// `promptc_requests_total`, `promptc_request_duration_seconds` and `promptc_fallbacks_total`
+/// of one endpoint, and the handles of the models its chain calls.
+final class EndpointMetrics: Sendable {
+    private let endpoint: String
+    private let factory: PrometheusMetricsFactory
+    private let duration: Metrics.Timer
+    private let fallbacks: Metrics.Counter
+    /// Statuses are few (200, the 4xx and 5xx of the contract, 499); each gets its counter on first use.
+    private let requests = Mutex<[Int: Metrics.Counter]>([:])
+    private let models: [String: ModelMetrics]
+
+    init(endpoint: String, models: [String: ModelMetrics], factory: PrometheusMetricsFactory) {
+        self.endpoint = endpoint
+        self.factory = factory
+        self.models = models
+        duration = Timer(label: "promptc_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
+        fallbacks = Counter(label: "promptc_fallbacks_total", dimensions: [("endpoint", endpoint)], factory: factory)
+    }
+
+    func request(status: Int, nanoseconds: Int64) {
+        let counter = requests.withLock { requests in
+            if let existing = requests[status] { return existing }
+            let made = Counter(label: "promptc_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status))], factory: factory)
+            requests[status] = made
+            return made
+        }
+        counter.increment()
+        duration.recordNanoseconds(nanoseconds)
+    }
+
+    func fallback() {
+        fallbacks.increment()
+    }
+
+    func model(_ model: String) -> ModelMetrics? {
+        models[model]
+    }
+}
+
+/// `promptc_model_attempts_total`, `promptc_tokens_total` and `promptc_circuit_open` of one model.
+final class ModelMetrics: Sendable {
+    private let model: String
+    private let factory: PrometheusMetricsFactory
+    private let attempts = Mutex<[String: Metrics.Counter]>([:])
+    private let inputTokens: Metrics.Counter
+    private let outputTokens: Metrics.Counter
+    private let circuitOpen: Metrics.Gauge
+
+    init(model: String, factory: PrometheusMetricsFactory) {
+        self.model = model
+        self.factory = factory
+        inputTokens = Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "input")], factory: factory)
+        outputTokens = Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "output")], factory: factory)
+        circuitOpen = Gauge(label: "promptc_circuit_open", dimensions: [("model", model)], factory: factory)
+    }
+
+    func attempt(outcome: String) {
+        let counter = attempts.withLock { attempts in
+            if let existing = attempts[outcome] { return existing }
+            let made = Counter(label: "promptc_model_attempts_total", dimensions: [("model", model), ("outcome", outcome)], factory: factory)
+            attempts[outcome] = made
+            return made
+        }
+        counter.increment()
+    }
+
+    func tokens(_ usage: TokenUsage) {
+        if usage.input > 0 { inputTokens.increment(by: usage.input) }
+        if usage.output > 0 { outputTokens.increment(by: usage.output) }
+    }
+
+    func circuit(open: Bool) {
+        circuitOpen.record(open ? 1 : 0)
     }
 }

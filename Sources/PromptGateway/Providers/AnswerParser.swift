@@ -6,7 +6,7 @@ import Foundation
 enum AnswerParser {
     static func output(from text: String, validator: SchemaValidator) throws(AttemptFailure) -> JSONValue {
         let json = stripCodeFence(text)
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else {
+        guard let value = try? JSONParser.parse(json.utf8) else {
             throw AttemptFailure(.invalidOutput, "the model's answer is not JSON")
         }
         let violations = validator.validate(value)

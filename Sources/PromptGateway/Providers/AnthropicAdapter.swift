@@ -8,13 +8,11 @@ struct AnthropicAdapter: ProviderAdapter {
     /// Anthropic requires `max_tokens`; this is used when the spec sets none.
     static let defaultMaxTokens = 1024
 
-    func request(for call: ModelCall, baseURL: String, apiKey: String?) throws(AttemptFailure) -> ProviderRequest {
+    func template(for call: ModelCall, baseURL: String, apiKey: String?) -> RequestTemplate {
         var body = call.parameters.jsonMembers(stopKey: "stop_sequences")
         body["seed"] = nil  // not part of the messages API
         body["model"] = .string(call.model)
         body["max_tokens"] = .integer(call.parameters.maxTokens ?? Self.defaultMaxTokens)
-        if let system = call.system { body["system"] = .string(system) }
-        body["messages"] = [["role": "user", "content": .string(call.user)]]
         let inputSchema = ProviderSchema.json(call.output)
         body["tools"] = [[
             "name": .string(Self.toolName),
@@ -24,7 +22,13 @@ struct AnthropicAdapter: ProviderAdapter {
         body["tool_choice"] = ["type": "tool", "name": .string(Self.toolName)]
         var headers = [("content-type", "application/json"), ("anthropic-version", Self.version)]
         if let apiKey { headers.append(("x-api-key", apiKey)) }
-        return ProviderRequest(url: baseURL + "/messages", headers: headers, body: Self.encode(.object(body)))
+        return RequestTemplate(url: baseURL + "/messages", headers: headers, fixedMembers: body)
+    }
+
+    func promptMembers(system: String?, user: String) -> [String: JSONValue] {
+        var members: [String: JSONValue] = ["messages": [["role": "user", "content": .string(user)]]]
+        if let system { members["system"] = .string(system) }
+        return members
     }
 
     func answer(from body: [UInt8]) throws(AttemptFailure) -> ModelAnswer {

@@ -6,19 +6,21 @@ import EndpointModel
 struct GeminiAdapter: ProviderAdapter {
     static let blockedReasons: Set<String> = ["SAFETY", "RECITATION", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY"]
 
-    func request(for call: ModelCall, baseURL: String, apiKey: String?) throws(AttemptFailure) -> ProviderRequest {
+    func template(for call: ModelCall, baseURL: String, apiKey: String?) -> RequestTemplate {
         var generation = call.parameters.jsonMembers(maxTokensKey: "maxOutputTokens", stopKey: "stopSequences", topPKey: "topP")
         generation["responseMimeType"] = "application/json"
         generation["responseSchema"] = Self.schema(call.output)
-        var body: [String: JSONValue] = [
-            "contents": [["role": "user", "parts": [["text": .string(call.user)]]]],
-            "generationConfig": .object(generation),
-        ]
-        if let system = call.system { body["systemInstruction"] = ["parts": [["text": .string(system)]]] }
         var headers = [("content-type", "application/json")]
         if let apiKey { headers.append(("x-goog-api-key", apiKey)) }
         let model = call.model.hasPrefix("models/") ? call.model : "models/" + call.model
-        return ProviderRequest(url: "\(baseURL)/\(model):generateContent", headers: headers, body: Self.encode(.object(body)))
+        return RequestTemplate(
+            url: "\(baseURL)/\(model):generateContent", headers: headers, fixedMembers: ["generationConfig": .object(generation)])
+    }
+
+    func promptMembers(system: String?, user: String) -> [String: JSONValue] {
+        var members: [String: JSONValue] = ["contents": [["role": "user", "parts": [["text": .string(user)]]]]]
+        if let system { members["systemInstruction"] = ["parts": [["text": .string(system)]]] }
+        return members
     }
 
     func answer(from body: [UInt8]) throws(AttemptFailure) -> ModelAnswer {

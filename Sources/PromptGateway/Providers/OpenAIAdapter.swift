@@ -4,9 +4,9 @@ import EndpointModel
 /// Structured output: `response_format: json_schema` (strict) when the output schema fits
 /// OpenAI's strict subset, else `json_object` with the schema as instructions.
 struct OpenAIAdapter: ProviderAdapter {
-    func request(for call: ModelCall, baseURL: String, apiKey: String?) throws(AttemptFailure) -> ProviderRequest {
-        var system = call.system
+    func template(for call: ModelCall, baseURL: String, apiKey: String?) -> RequestTemplate {
         let responseFormat: JSONValue
+        var systemSuffix: String?
         if OpenAIStrictSchema.fits(call.output) {
             responseFormat = [
                 "type": "json_schema",
@@ -15,18 +15,21 @@ struct OpenAIAdapter: ProviderAdapter {
         } else {
             // json_object mode requires the word JSON in the messages; the instructions carry it.
             responseFormat = ["type": "json_object"]
-            system = [system, OutputInstructions.text(for: call.output)].compactMap { $0 }.joined(separator: "\n\n")
+            systemSuffix = OutputInstructions.text(for: call.output)
         }
-        var messages: [JSONValue] = []
-        if let system { messages.append(["role": "system", "content": .string(system)]) }
-        messages.append(["role": "user", "content": .string(call.user)])
         var body = call.parameters.jsonMembers()
         body["model"] = .string(call.model)
-        body["messages"] = .array(messages)
         body["response_format"] = responseFormat
         var headers = [("content-type", "application/json")]
         if let apiKey { headers.append(("authorization", "Bearer \(apiKey)")) }
-        return ProviderRequest(url: baseURL + "/chat/completions", headers: headers, body: Self.encode(.object(body)))
+        return RequestTemplate(url: baseURL + "/chat/completions", headers: headers, fixedMembers: body, systemSuffix: systemSuffix)
+    }
+
+    func promptMembers(system: String?, user: String) -> [String: JSONValue] {
+        var messages: [JSONValue] = []
+        if let system { messages.append(["role": "system", "content": .string(system)]) }
+        messages.append(["role": "user", "content": .string(user)])
+        return ["messages": .array(messages)]
     }
 
     func answer(from body: [UInt8]) throws(AttemptFailure) -> ModelAnswer {

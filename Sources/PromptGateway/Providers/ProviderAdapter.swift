@@ -8,25 +8,79 @@ struct ProviderRequest: Sendable {
     var body: [UInt8]
 }
 
-/// The seam between the fallback engine and a provider's wire format: turn a `ModelCall` into
-/// an HTTP request, and the provider's HTTP answer into a `ModelAnswer` or a classified failure.
+/// What a request to one model for one endpoint carries besides the prompt. It is made once per
+/// chain step when routes load, so the schema a provider is held to is built and encoded once,
+/// not on every request.
+struct RequestTemplate: Sendable {
+    var url: String
+    var headers: [(String, String)]
+    /// The body's members that do not depend on the prompt, encoded, without the braces:
+    /// `"model":"gpt-4o-mini","response_format":{…},…`.
+    var fixedMembers: [UInt8]
+    /// Appended to the system prompt: OpenAI's json_object mode carries the schema there.
+    var systemSuffix: String?
+
+    init(url: String, headers: [(String, String)], fixedMembers: [String: JSONValue], systemSuffix: String? = nil) {
+        self.url = url
+        self.headers = headers
+        var encoded: [UInt8] = []
+        CanonicalJSON.append(.object(fixedMembers), to: &encoded)
+        self.fixedMembers = Array(encoded.dropFirst().dropLast())
+        self.systemSuffix = systemSuffix
+    }
+}
+
+/// The seam between the fallback engine and a provider's wire format: a request template per
+/// chain step, the prompt's place in the body, and the provider's HTTP answer read into a
+/// `ModelAnswer` or a classified failure.
 protocol ProviderAdapter: Sendable {
-    func request(for call: ModelCall, baseURL: String, apiKey: String?) throws(AttemptFailure) -> ProviderRequest
+    /// The template for calls shaped like `call`; its prompt is not read.
+    func template(for call: ModelCall, baseURL: String, apiKey: String?) -> RequestTemplate
+    /// The body's members that carry the prompt.
+    func promptMembers(system: String?, user: String) -> [String: JSONValue]
     /// Reads a 2xx answer. Errors (non-2xx) are classified by `UpstreamClient` with `errorMessage`.
     func answer(from body: [UInt8]) throws(AttemptFailure) -> ModelAnswer
 }
 
 extension ProviderAdapter {
-    static func encode(_ value: JSONValue) -> [UInt8] {
-        Array(CanonicalJSON.render(value, pretty: false).utf8)
+    /// The request for one prompt: its members encoded, then the template's fixed ones.
+    func request(_ template: RequestTemplate, system: String?, user: String) -> ProviderRequest {
+        var system = system
+        if let suffix = template.systemSuffix { system = [system, suffix].compactMap { $0 }.joined(separator: "\n\n") }
+        var body: [UInt8] = []
+        body.reserveCapacity(template.fixedMembers.count + user.utf8.count + (system?.utf8.count ?? 0) + 128)
+        CanonicalJSON.append(.object(promptMembers(system: system, user: user)), to: &body)
+        if !template.fixedMembers.isEmpty {
+            body.removeLast()
+            if body.count > 1 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: template.fixedMembers)
+            body.append(UInt8(ascii: "}"))
+        }
+        return ProviderRequest(url: template.url, headers: template.headers, body: body)
+    }
+
+    /// The request for `call` in one go: tests, and anything off the hot path.
+    func request(for call: ModelCall, baseURL: String, apiKey: String?) -> ProviderRequest {
+        request(template(for: call, baseURL: baseURL, apiKey: apiKey), system: call.system, user: call.user)
     }
 
     /// The provider's answer as a JSON object, or `invalid_output` when it is not one.
     static func envelope(_ body: [UInt8]) throws(AttemptFailure) -> [String: JSONValue] {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), let object = value.objectValue else {
+        guard let value = try? JSONParser.parse(body), let object = value.objectValue else {
             throw AttemptFailure(.invalidOutput, "the provider's answer is not a JSON object")
         }
         return object
+    }
+}
+
+enum ProviderAdapters {
+    static func adapter(for api: ProviderAPI) -> (any ProviderAdapter)? {
+        switch api {
+        case .openai: OpenAIAdapter()
+        case .anthropic: AnthropicAdapter()
+        case .gemini: GeminiAdapter()
+        case .mock: nil
+        }
     }
 }
 

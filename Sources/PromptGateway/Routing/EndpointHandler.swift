@@ -14,6 +14,13 @@ struct EndpointHandler: Sendable {
 
     let endpoint: ServedEndpoint
     let runtime: GatewayRuntime
+    let metrics: EndpointMetrics
+
+    init(endpoint: ServedEndpoint, runtime: GatewayRuntime) {
+        self.endpoint = endpoint
+        self.runtime = runtime
+        metrics = runtime.metrics.endpoint(endpoint.name, models: endpoint.chain.steps.map(\.model))
+    }
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let started = ContinuousClock.now
@@ -21,11 +28,11 @@ struct EndpointHandler: Sendable {
         var model: String?
         var calls = 0
         defer {
-            let seconds = Double((ContinuousClock.now - started).nanoseconds) / 1e9
-            runtime.metrics.request(endpoint: endpoint.name, status: status, seconds: seconds)
+            let nanoseconds = (ContinuousClock.now - started).nanoseconds
+            metrics.request(status: status, nanoseconds: nanoseconds)
             var metadata: Logger.Metadata = [
                 "request_id": .string(context.requestID), "endpoint": .string(endpoint.name),
-                "status": .stringConvertible(status), "latency_ms": .stringConvertible(Int(seconds * 1000)),
+                "status": .stringConvertible(status), "latency_ms": .stringConvertible(nanoseconds / 1_000_000),
                 "attempts": .stringConvertible(calls),
             ]
             if let model { metadata["model"] = .string(model) }
@@ -41,8 +48,8 @@ struct EndpointHandler: Sendable {
                     "request_id": .string(context.requestID), "system": .string(system ?? ""), "user": .string(user),
                 ])
             }
-            let answer = try await runtime.watches.cancellingOnDisconnect(context.channel) { [endpoint, runtime] in
-                try await runtime.runChain(endpoint, system: system, user: user, requestID: context.requestID)
+            let answer = try await runtime.watches.cancellingOnDisconnect(context.channel) { [endpoint, runtime, metrics] in
+                try await runtime.runChain(endpoint, metrics: metrics, system: system, user: user, requestID: context.requestID)
             }
             status = 200
             model = answer.model
@@ -85,9 +92,9 @@ struct EndpointHandler: Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+            value = try JSONParser.parse(body.readableBytesView)
         } catch {
-            throw GatewayError.invalidRequest("the body is not valid JSON" + Self.position(of: error))
+            throw GatewayError.invalidRequest("the body is not valid JSON: \(error)")
         }
         let violations = endpoint.inputValidator.validate(value)
         guard violations.isEmpty else {
@@ -99,14 +106,8 @@ struct EndpointHandler: Sendable {
 
     /// `application/json`, with parameters, or any `+json` type.
     static func isJSON(_ contentType: String) -> Bool {
+        if contentType == "application/json" { return true }  // nearly every request: skip the parsing below
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
-    }
-
-    private static func position(of error: Error) -> String {
-        guard case DecodingError.dataCorrupted(let context) = error,
-              let underlying = context.underlyingError as NSError?,
-              let description = underlying.userInfo[NSDebugDescriptionErrorKey] as? String else { return "" }
-        return ": " + description
     }
 }

@@ -21,17 +21,8 @@ final class GatewayRuntime: Sendable {
         self.maxBodyBytes = maxBodyBytes
     }
 
-    static func adapter(for api: ProviderAPI) -> (any ProviderAdapter)? {
-        switch api {
-        case .openai: OpenAIAdapter()
-        case .anthropic: AnthropicAdapter()
-        case .gemini: GeminiAdapter()
-        case .mock: nil
-        }
-    }
-
     /// Runs `endpoint`'s chain for one rendered prompt.
-    func runChain(_ endpoint: ServedEndpoint, system: String?, user: String, requestID: String) async throws -> ChainAnswer {
+    func runChain(_ endpoint: ServedEndpoint, metrics: EndpointMetrics, system: String?, user: String, requestID: String) async throws -> ChainAnswer {
         let call = ModelCall(
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
             output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs)
@@ -46,7 +37,8 @@ final class GatewayRuntime: Sendable {
             }
             return (output, modelAnswer.usage)
         }, onAttempt: { [self] record in
-            metrics.attempt(model: record.model, outcome: record.outcome)
+            let modelMetrics = metrics.model(record.model)
+            modelMetrics?.attempt(outcome: record.outcome)
             if record.outcome != "ok" {
                 logger.notice("attempt failed", metadata: [
                     "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(record.model),
@@ -54,22 +46,22 @@ final class GatewayRuntime: Sendable {
                 ])
             }
             if case .open = breakers.state(of: record.model) {
-                metrics.circuitOpen(model: record.model, open: true)
+                modelMetrics?.circuit(open: true)
             } else {
-                metrics.circuitOpen(model: record.model, open: false)
+                modelMetrics?.circuit(open: false)
             }
         })
-        metrics.tokens(model: answer.model, usage: answer.usage)
-        if answer.attempts.contains(where: { $0.model != answer.model }) { metrics.fallback(endpoint: endpoint.name) }
+        metrics.model(answer.model)?.tokens(answer.usage)
+        if answer.attempts.contains(where: { $0.model != answer.model }) { metrics.fallback() }
         return answer
     }
 
     private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration) async throws(AttemptFailure) -> ModelAnswer {
-        guard let adapter = Self.adapter(for: step.provider.api) else { return try MockProvider.answer(call) }
-        guard let baseURL = step.provider.baseURL else {
+        if step.provider.api == .mock { return try MockProvider.answer(call) }
+        guard let (adapter, template) = step.wire else {
             throw AttemptFailure(.connection, "provider '\(step.provider.name)' has no base_url")
         }
-        let request = try adapter.request(for: call, baseURL: baseURL, apiKey: step.apiKey)
+        let request = adapter.request(template, system: call.system, user: call.user)
         let body = try await upstream.send(request, timeout: timeout)
         return try adapter.answer(from: body)
     }

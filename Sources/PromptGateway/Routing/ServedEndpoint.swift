@@ -62,7 +62,7 @@ enum RouteLoader {
             let first = definition.models.first?.model ?? definition.name
             return [ChainStep(
                 model: "mock/\(first)", modelName: first, provider: mockProvider, apiKey: nil,
-                timeoutMs: nil, retries: 0, parameters: definition.parameters)]
+                timeoutMs: nil, retries: 0, parameters: definition.parameters, wire: nil)]
         }
         return try definition.models.map { (step) throws(RouteLoadError) in
             if step.isPool {
@@ -72,9 +72,17 @@ enum RouteLoader {
                 throw RouteLoadError(description: "endpoint '\(definition.name)' uses unknown provider '\(step.provider)' (is promptc.yaml the one it was compiled with?)")
             }
             let key = provider.apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            let parameters = definition.parameters.merged(with: step.parameters)
+            var wire: (any ProviderAdapter, RequestTemplate)?
+            if let adapter = ProviderAdapters.adapter(for: provider.api), let baseURL = provider.baseURL {
+                let shape = ModelCall(
+                    model: step.name, system: nil, user: "", parameters: parameters, endpointName: definition.name,
+                    output: definition.output, exampleOutputs: [])
+                wire = (adapter, adapter.template(for: shape, baseURL: baseURL, apiKey: key))
+            }
             return ChainStep(
                 model: step.model, modelName: step.name, provider: provider, apiKey: key,
-                timeoutMs: step.timeoutMs, retries: step.retries, parameters: definition.parameters.merged(with: step.parameters))
+                timeoutMs: step.timeoutMs, retries: step.retries, parameters: parameters, wire: wire)
         }
     }
 }

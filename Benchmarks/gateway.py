@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""The gateway benchmark: promptc against nginx as a plain proxy and the fake provider itself.
+
+Run through `Benchmarks/run`, which installs nginx and wrk and builds promptc in release mode
+first. Everything started here is stopped on exit, also on Ctrl-C or an error. Standard library
+only, so it runs on a bare machine.
+"""
+
+import argparse
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BENCH = ROOT / "Benchmarks"
+WORK = BENCH / ".work"
+
+FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT = 18101, 18102, 18103, 18104
+BODY = '{"text":"I loved every minute of it, and the ending was perfect.","language":"en"}'
+ENV = dict(os.environ, PROMPTC_BENCH_KEY="bench-key-not-secret")
+
+TARGETS = {
+    "promptc_openai": ("promptc, prompt endpoint (OpenAI wire)", PROMPTC_PORT, "/v1/bench_openai"),
+    "promptc_anthropic": ("promptc, prompt endpoint (Anthropic wire)", PROMPTC_PORT, "/v1/bench_anthropic"),
+    "nginx_proxy": ("nginx, plain reverse proxy", PROXY_PORT, "/v1/chat/completions"),
+    "fake_direct": ("fake provider, direct", FAKE_PORT, "/v1/chat/completions"),
+}
+
+
+class Processes:
+    """Every process this run started, stopped in reverse order on exit."""
+
+    def __init__(self):
+        self.running = []
+
+    def start(self, name, argv, **kwargs):
+        log = open(WORK / f"{name}.log", "wb")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ENV, **kwargs)
+        self.running.append((name, process))
+        return process
+
+    def stop(self, process):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.running = [(n, p) for n, p in self.running if p is not process]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for _, process in reversed(list(self.running)):
+            self.stop(process)
+
+
+def port_is_free(port):
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def http_status(port, method, path, body=b""):
+    """One request on a new connection; the status code, or None when nothing answers."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+            head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            connection.sendall(head.encode() + body)
+            first = connection.recv(64)
+            match = re.match(rb"HTTP/1\.[01] (\d{3})", first)
+            return int(match.group(1)) if match else None
+    except OSError:
+        return None
+
+
+def wait_until_answers(port, path, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"error: a benchmark process exited early; see {WORK}")
+        if http_status(port, "GET", path) is not None:
+            return
+        time.sleep(0.01)
+    sys.exit(f"error: nothing answered on port {port} within {timeout} s")
+
+
+def fill(template, target, **values):
+    text = (BENCH / template).read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", str(value))
+    path = WORK / target
+    path.write_text(text)
+    return path
+
+
+def start_nginx(processes, name, template, **values):
+    config = fill(template, f"{name}.conf", WORK=WORK, **values)
+    return processes.start(name, ["nginx", "-p", str(WORK), "-c", str(config), "-g", "daemon off;"])
+
+
+def promptc_binary():
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    return pathlib.Path(out) / "promptc"
+
+
+def compile_specs(promptc, prompts, output, config=None):
+    argv = [str(promptc), "compile", str(prompts), "-o", str(output)]
+    if config:
+        argv += ["--config", str(config)]
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=ENV)
+
+
+def rss_kib(pid, field="VmRSS"):
+    try:
+        for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class RSSSampler(threading.Thread):
+    """The largest resident set of `pid` seen while a load runs, sampled every 50 ms."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stopping = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            self.peak = max(self.peak, rss_kib(self.pid))
+            time.sleep(0.05)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+        return self.peak
+
+
+def wrk(port, path, connections, seconds, rate=0, threads=2):
+    env = dict(ENV, BENCH_BODY=BODY, BENCH_RATE=str(rate), BENCH_THREADS=str(threads))
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+            "-s", str(BENCH / "wrk" / "post.lua"), f"http://127.0.0.1:{port}{path}"]
+    out = subprocess.run(argv, env=env, check=True, capture_output=True, text=True).stdout
+    line = next((l for l in out.splitlines() if l.startswith("BENCH ")), None)
+    if line is None:
+        sys.exit(f"error: wrk printed no result:\n{out}")
+    result = {key: float(value) for key, value in (pair.split("=") for pair in line.split()[1:])}
+    if result["non2xx"] or result["socket_errors"]:
+        print(f"warning: {path} on port {port}: {int(result['non2xx'])} non-2xx answers, "
+              f"{int(result['socket_errors'])} socket errors", file=sys.stderr)
+    return result
+
+
+def generate_sentiment_copies(folder, count):
+    """`count` copies of Prompts/sentiment.yaml, each its own endpoint: the compile benchmark's input."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    template = (ROOT / "Prompts" / "sentiment.yaml").read_text()
+    for index in range(count):
+        name = f"sentiment_{index:04d}"
+        spec = template.replace("name: sentiment", f"name: {name}")
+        spec = spec.replace("route: POST /v1/sentiment", f"route: POST /v1/{name}")
+        (folder / f"{name}.yaml").write_text(spec)
+
+
+def measure_compile(promptc, prompts, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        compile_specs(promptc, prompts, WORK / "compile-generated")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def measure_startup(processes, promptc, routes, config, runs):
+    """Milliseconds from exec to the first 200 from /readyz, serving `routes`."""
+    times = []
+    for _ in range(runs):
+        if not port_is_free(STARTUP_PORT):
+            sys.exit(f"error: port {STARTUP_PORT} is taken")
+        start = time.perf_counter()
+        process = processes.start("promptc-startup", [
+            str(promptc), "serve", "--routes", str(routes), "--config", str(config),
+            "--port", str(STARTUP_PORT), "--log-level", "warning"])
+        while http_status(STARTUP_PORT, "GET", "/readyz") != 200:
+            if process.poll() is not None or time.perf_counter() - start > 30:
+                sys.exit(f"error: promptc did not become ready; see {WORK}/promptc-startup.log")
+            time.sleep(0.001)
+        times.append((time.perf_counter() - start) * 1000)
+        processes.stop(process)
+    return statistics.median(times), times
+
+
+def ms(microseconds):
+    return f"{microseconds / 1000:.2f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--connections", default="16,64", help="wrk connection counts (default 16,64)")
+    parser.add_argument("--rate", type=int, default=1000, help="the fixed request rate of the latency runs")
+    parser.add_argument("--endpoints", type=int, default=1000, help="endpoints for start-up and compile (default 1000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of the start-up and compile measurements")
+    args = parser.parse_args()
+    connection_counts = [int(c) for c in args.connections.split(",")]
+
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT):
+        if not port_is_free(port):
+            sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18104")
+    promptc = promptc_binary()
+    config = fill("promptc.yaml", "promptc.yaml", FAKE_PORT=FAKE_PORT)
+    compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
+
+    with Processes() as processes:
+        fake = start_nginx(processes, "fake-provider", "nginx/fake-provider.conf", PORT=FAKE_PORT)
+        proxy = start_nginx(processes, "proxy", "nginx/proxy.conf", PORT=PROXY_PORT, UPSTREAM_PORT=FAKE_PORT)
+        gateway = processes.start("promptc", [
+            str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
+            "--config", str(config), "--port", str(PROMPTC_PORT)])
+        for port, process in ((FAKE_PORT, fake), (PROXY_PORT, proxy), (PROMPTC_PORT, gateway)):
+            wait_until_answers(port, "/", process)
+        for key in TARGETS:
+            _, port, path = TARGETS[key]
+            status = http_status(port, "POST", path, BODY.encode())
+            if status != 200:
+                sys.exit(f"error: POST {path} on port {port} answered {status}; see {WORK}")
+
+        throughput = {}
+        for key, (label, port, path) in TARGETS.items():
+            wrk(port, path, max(connection_counts), 3)  # warm-up: connections, caches, the JIT of nobody
+            for connections in connection_counts:
+                print(f"  {label}: {connections} connections, {args.duration} s", file=sys.stderr)
+                throughput[key, connections] = wrk(port, path, connections, args.duration)
+
+        fixed = {}
+        sampler = None
+        for key in ("promptc_openai", "nginx_proxy", "fake_direct"):
+            label, port, path = TARGETS[key]
+            print(f"  {label}: {args.rate} requests/s, 16 connections, {args.duration} s", file=sys.stderr)
+            if key == "promptc_openai":
+                sampler = RSSSampler(gateway.pid)
+                sampler.start()
+            fixed[key] = wrk(port, path, 16, args.duration, rate=args.rate)
+            if key == "promptc_openai":
+                rss_at_rate = sampler.stop()
+        rss_peak = rss_kib(gateway.pid, "VmHWM")
+        processes.stop(gateway)
+        processes.stop(proxy)
+        processes.stop(fake)
+
+        print(f"  start-up and compile with {args.endpoints} endpoints", file=sys.stderr)
+        many = WORK / "many-prompts"
+        generate_sentiment_copies(many, args.endpoints)
+        compile_specs(promptc, many, WORK / "many-generated", config)
+        startup_ms, startup_runs = measure_startup(processes, promptc, WORK / "many-generated" / "routes.json",
+                                                   config, args.runs)
+        compile_s, compile_runs = measure_compile(promptc, many, args.runs)
+
+    print()
+    print(f"Throughput: wrk, 2 threads, {args.duration} s per run, body {len(BODY)} bytes; "
+          "latency in ms")
+    print()
+    header = "| target |" + "".join(f" req/s @{c} | p50 @{c} | p99 @{c} |" for c in connection_counts)
+    print(header)
+    print("|---|" + "---:|---:|---:|" * len(connection_counts))
+    for key, (label, _, _) in TARGETS.items():
+        cells = "".join(
+            f" {throughput[key, c]['rps']:,.0f} | {ms(throughput[key, c]['p50_us'])} | {ms(throughput[key, c]['p99_us'])} |"
+            for c in connection_counts)
+        print(f"| {label} |{cells}")
+    ratios = [throughput["promptc_openai", c]["rps"] / throughput["nginx_proxy", c]["rps"] for c in connection_counts]
+    print("| **ratio promptc / nginx** |" + "".join(f" **{r:.2f}×** | | |" for r in ratios))
+    print()
+    print(f"Fixed rate: {args.rate} requests/s, 16 connections, {args.duration} s; latency in ms")
+    print()
+    print("| target | achieved req/s | p50 | p90 | p99 | max |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for key in fixed:
+        r = fixed[key]
+        print(f"| {TARGETS[key][0]} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | {ms(r['p99_us'])} | {ms(r['max_us'])} |")
+    added = (fixed["promptc_openai"]["p99_us"] - fixed["fake_direct"]["p99_us"]) / 1000
+    print()
+    print("| measure | result | target |")
+    print("|---|---:|---:|")
+    worst = min(ratios)
+    print(f"| throughput, promptc / nginx proxy (lowest over connection counts) | {worst:.2f}× | ≥ 0.5× |")
+    print(f"| p99 added over the fake at {args.rate} req/s | {added:.2f} ms | ≤ 1 ms |")
+    print(f"| promptc resident memory at {args.rate} req/s (peak sampled) | {rss_at_rate / 1024:.1f} MiB | ≤ 64 MiB |")
+    print(f"| promptc resident memory, peak over the whole run (VmHWM) | {rss_peak / 1024:.1f} MiB | |")
+    print(f"| start-up to /readyz, {args.endpoints} endpoints (median of {args.runs}) | {startup_ms:.0f} ms | < 200 ms |")
+    print(f"| compile of {args.endpoints} specs (median of {args.runs}) | {compile_s:.2f} s | < 1 s |")
+    print()
+    print(f"start-up runs (ms): {', '.join(f'{t:.0f}' for t in startup_runs)}; "
+          f"compile runs (s): {', '.join(f'{t:.2f}' for t in compile_runs)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+import NIOCore
+import NIOPosix
+
+extension Gateway {
+    /// Makes NIO's event loops Swift Concurrency's global executor, for the rest of the process.
+    ///
+    /// Without it every request hops threads four times: from the event loop that read it to
+    /// Swift's own pool for the handler, to an event loop for the provider call, back to the pool,
+    /// and back to the event loop to answer. Under load on two cores that cost more than the work
+    /// itself (see the README's Performance section). The price is the rule the gateway keeps
+    /// anyway: no blocking call in async code, since it would now stall an event loop.
+    ///
+    /// Call it once, before any task starts: `promptc serve` does, right after parsing its
+    /// arguments. Tests do not, so they run on Swift's default executor.
+    public static func runTasksOnEventLoops() {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}

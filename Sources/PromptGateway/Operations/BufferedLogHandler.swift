@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// `promptc serve`'s log handler: lines in StreamLogHandler's format, written to standard error
+/// by a thread of their own.
+///
+/// Written by hand because swift-log's StreamLogHandler writes each line with a locked, blocking
+/// `fwrite` on the calling thread, which for the per-request log line is an event loop, and asks
+/// `localtime` for every timestamp. Profiling under load put the request log line at a quarter of
+/// the gateway's CPU time. Here a line is formatted (the timestamp once a second) and appended
+/// to a buffer; the writer thread drains the buffer in batches. When standard error cannot keep
+/// up and the buffer passes `maximumBufferedBytes`, lines are dropped and counted, never waited on.
+public struct BufferedLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+    private let writer: LogWriter
+
+    public init(label: String, level: Logger.Level, writer: LogWriter) {
+        self.label = label
+        self.logLevel = level
+        self.writer = writer
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+        if let error = event.error { merged["error"] = .string("\(error)") }
+        var line = writer.timestamp()
+        line += " \(event.level) \(label):"
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line += " \(key)=\(value)"
+        }
+        line += " [\(event.source)] \(event.message)\n"
+        writer.append(line)
+    }
+}
+
+/// The buffer and thread behind `BufferedLogHandler`; one per process.
+public final class LogWriter: Sendable {
+    public static let maximumBufferedBytes = 8 << 20
+    static let batchMicroseconds: UInt32 = 20_000
+
+    private struct State {
+        var buffer: [UInt8] = []
+        var dropped = 0
+        var second = -1
+        var stamp = ""
+    }
+
+    private let state = Mutex(State())
+    /// Keeps the drain thread and a final `flush` from interleaving their writes.
+    private let writing = Mutex(())
+    private let wake = NSCondition()
+    private let fileDescriptor: Int32
+
+    public init(fileDescriptor: Int32 = STDERR_FILENO) {
+        self.fileDescriptor = fileDescriptor
+        let thread = Thread { [self] in drainForever() }
+        thread.name = "promptc-log"
+        thread.start()
+    }
+
+    func append(_ line: String) {
+        let wasEmpty = state.withLock { state -> Bool in
+            guard state.buffer.count + line.utf8.count <= Self.maximumBufferedBytes else {
+                state.dropped += 1
+                return false
+            }
+            let wasEmpty = state.buffer.isEmpty
+            state.buffer.append(contentsOf: line.utf8)
+            return wasEmpty
+        }
+        if wasEmpty {
+            wake.lock()
+            wake.signal()
+            wake.unlock()
+        }
+    }
+
+    /// `2026-11-21T06:39:27+0000`, in UTC, made once per second.
+    func timestamp() -> String {
+        let now = time(nil)
+        return state.withLock { state in
+            if state.second != now {
+                var parts = tm()
+                var seconds = now
+                gmtime_r(&seconds, &parts)
+                state.stamp = String(
+                    format: "%04d-%02d-%02dT%02d:%02d:%02d+0000", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                    Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+                state.second = now
+            }
+            return state.stamp
+        }
+    }
+
+    /// Writes what is buffered now; `serve` calls it before the process exits.
+    public func flush() {
+        writing.withLock { _ in
+            let (bytes, dropped) = state.withLock { state in
+                defer { state.buffer = []; state.dropped = 0 }
+                return (state.buffer, state.dropped)
+            }
+            var output = bytes
+            if dropped > 0 { output += Array("\(dropped) log lines were dropped: standard error did not keep up\n".utf8) }
+            writeAll(output)
+        }
+    }
+
+    private func drainForever() {
+        while true {
+            wake.lock()
+            while state.withLock({ $0.buffer.isEmpty && $0.dropped == 0 }) { wake.wait() }
+            wake.unlock()
+            // Gather lines for a moment: under load one write carries hundreds of them, where
+            // waking for every line cost a thread switch per request.
+            usleep(Self.batchMicroseconds)
+            flush()
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(fileDescriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+    }
+}
