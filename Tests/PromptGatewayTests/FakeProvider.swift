@@ -20,6 +20,9 @@ final class FakeProvider: Sendable {
         case hang
         /// Answers after a delay.
         case slow(milliseconds: Int, JSONValue)
+        /// Sends the head and the first bytes of a 200 at once, then the rest of the body after a
+        /// delay: a timeout must cover the body, not just the head.
+        case drip(milliseconds: Int, JSONValue)
         /// Closes the connection without an answer.
         case drop
         /// 200 with a body that is not JSON at all.
@@ -104,6 +107,18 @@ final class FakeProvider: Sendable {
         case .slow(let milliseconds, let value):
             try await Task.sleep(for: .milliseconds(milliseconds))
             return wire.success(text: CanonicalJSON.render(value, pretty: false))
+        case .drip(let milliseconds, let value):
+            var whole = ByteBuffer(string: CanonicalJSON.render(wire.envelope(text: CanonicalJSON.render(value, pretty: false)), pretty: false))
+            let head = whole.readSlice(length: 8) ?? ByteBuffer()
+            let rest = whole
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody { writer in
+                    try await writer.write(head)
+                    try await Task.sleep(for: .milliseconds(milliseconds))
+                    try await writer.write(rest)
+                    try await writer.finish(nil)
+                })
         case .drop:
             try await context.channel.close()
             return Response(status: .ok)
@@ -124,6 +139,11 @@ final class FakeProvider: Sendable {
         }
 
         func success(text: String) -> Response {
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: CanonicalJSON.render(envelope(text: text), pretty: false))))
+        }
+
+        /// A 2xx answer's body whose model text is `text`.
+        func envelope(text: String) -> JSONValue {
             let body: JSONValue
             switch format {
             case .openai:
@@ -148,7 +168,7 @@ final class FakeProvider: Sendable {
                     "usageMetadata": ["promptTokenCount": 17, "candidatesTokenCount": 3, "totalTokenCount": 20],
                 ]
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: CanonicalJSON.render(body, pretty: false))))
+            return body
         }
 
         func refusal() -> Response {

@@ -24,6 +24,7 @@ struct FallbackTests {
         Fault(behaviour: .status(400), failureClass: .badRequest),
         Fault(behaviour: .hang, failureClass: .timeout),
         Fault(behaviour: .slow(milliseconds: 1500, ["label": "positive", "score": 0.5]), failureClass: .timeout),
+        Fault(behaviour: .drip(milliseconds: 1500, ["label": "positive", "score": 0.5]), failureClass: .timeout),
         Fault(behaviour: .drop, failureClass: .connection),
         Fault(behaviour: .nonJSON, failureClass: .invalidOutput),
         Fault(behaviour: .text("I think it is positive"), failureClass: .invalidOutput),

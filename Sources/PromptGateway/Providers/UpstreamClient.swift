@@ -3,7 +3,6 @@ import EndpointModel
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 /// Sends provider requests over one shared, pooled AsyncHTTPClient and classifies every way
 /// a call can fail. The per-attempt timeout covers the whole exchange, body included:
@@ -32,33 +31,50 @@ final class UpstreamClient: Sendable {
     }
 
     /// Sends `request` and returns the 2xx body, or throws a classified `AttemptFailure`.
-    func send(_ request: ProviderRequest, timeout: Duration) async throws(AttemptFailure) -> [UInt8] {
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = .POST
-        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
-        outgoing.body = .bytes(ByteBuffer(bytes: request.body))
-        let prepared = outgoing
+    ///
+    /// `eventLoop` is the loop of the client connection the request came in on: the provider call
+    /// then runs on a pooled connection of that same loop, and the whole exchange stays on one
+    /// thread. AsyncHTTPClient's async `execute` picks any connection, and under load the thread
+    /// hops between the two connections cost more than the call. The future-based API used here
+    /// also fails the request when `deadline` passes at any point, body included (the async API's
+    /// deadline stops at the response head), and collects at most `maximumAnswerBytes`.
+    func send(_ request: ProviderRequest, timeout: Duration, on eventLoop: (any EventLoop)? = nil) async throws(AttemptFailure) -> [UInt8] {
+        let outgoing: HTTPClient.Request
         do {
-            return try await Self.withTimeout(timeout, on: http.eventLoopGroup.any()) { [http] in
-                let response = try await http.execute(prepared, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
-                let body = try await response.body.collect(upTo: Self.maximumAnswerBytes)
-                let bytes = Array(body.readableBytesView)
-                if (200..<300).contains(response.status.code) { return bytes }
-                throw Self.classify(status: response.status.code, headers: response.headers, body: bytes)
+            var headers = HTTPHeaders()
+            for (name, value) in request.headers { headers.add(name: name, value: value) }
+            outgoing = try HTTPClient.Request(url: request.url, method: .POST, headers: headers, body: .bytes(request.body))
+        } catch {
+            throw AttemptFailure(.connection, "the provider URL is not usable: \(request.url)")
+        }
+        let preference: HTTPClient.EventLoopPreference =
+            if let eventLoop, http.eventLoopGroup.makeIterator().contains(where: { $0 === eventLoop }) {
+                .delegateAndChannel(on: eventLoop)
+            } else {
+                .indifferent
             }
-        } catch let failure as AttemptFailure {
-            throw failure
-        } catch is UpstreamTimeout {
-            throw AttemptFailure(.timeout, "no complete answer within \(timeout.milliseconds) ms")
-        } catch is CancellationError {
-            throw AttemptFailure(.connection, "cancelled")
+        let task = http.execute(
+            request: outgoing, delegate: ResponseAccumulator(request: outgoing, maxBodySize: Self.maximumAnswerBytes),
+            eventLoop: preference, deadline: .now() + .nanoseconds(timeout.nanoseconds), logger: nil)
+        let response: HTTPClient.Response
+        do {
+            response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
         } catch let error as HTTPClientError {
             throw Self.classify(error, timeout: timeout)
-        } catch let error as NIOTooManyBytesError {
-            throw AttemptFailure(.invalidOutput, "the answer is larger than \(error.maxBytes ?? Self.maximumAnswerBytes) bytes")
+        } catch is ResponseAccumulator.ResponseTooBigError {
+            throw AttemptFailure(.invalidOutput, "the answer is larger than \(Self.maximumAnswerBytes) bytes")
+        } catch is CancellationError {
+            throw AttemptFailure(.connection, "cancelled")
         } catch {
             throw AttemptFailure(.connection, "\(type(of: error))")
         }
+        let bytes = response.body.map { Array($0.readableBytesView) } ?? []
+        if (200..<300).contains(response.status.code) { return bytes }
+        throw Self.classify(status: response.status.code, headers: response.headers, body: bytes)
     }
 
     static func classify(status: UInt, headers: HTTPHeaders, body: [UInt8]) -> AttemptFailure {
@@ -109,28 +125,6 @@ final class UpstreamClient: Sendable {
         return nil
     }
 
-    struct UpstreamTimeout: Error {}
-
-    /// Runs `operation` as a task of its own, which a timer on `eventLoop` cancels after
-    /// `timeout`; then throws `UpstreamTimeout`. (A task group racing a sleeping task did the
-    /// same with three tasks per attempt.)
-    static func withTimeout<T: Sendable>(
-        _ timeout: Duration, on eventLoop: any EventLoop, _ operation: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        let task = Task { try await operation() }
-        let fired = Mutex(false)
-        let timer = eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
-            fired.withLock { $0 = true }
-            task.cancel()
-        }
-        defer { timer.cancel() }
-        do {
-            return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-        } catch {
-            if fired.withLock({ $0 }) { throw UpstreamTimeout() }
-            throw error
-        }
-    }
 }
 
 extension Duration {

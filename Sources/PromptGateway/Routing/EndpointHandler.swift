@@ -48,8 +48,10 @@ struct EndpointHandler: Sendable {
                     "request_id": .string(context.requestID), "system": .string(system ?? ""), "user": .string(user),
                 ])
             }
+            let (requestID, eventLoop) = (context.requestID, context.channel.eventLoop)
             let answer = try await runtime.watches.cancellingOnDisconnect(context.channel) { [endpoint, runtime, metrics] in
-                try await runtime.runChain(endpoint, metrics: metrics, system: system, user: user, requestID: context.requestID)
+                try await runtime.runChain(
+                    endpoint, metrics: metrics, system: system, user: user, requestID: requestID, eventLoop: eventLoop)
             }
             status = 200
             model = answer.model

@@ -1,5 +1,6 @@
 import EndpointModel
 import Logging
+import NIOCore
 
 /// What every endpoint shares at run time: the upstream client, the circuit breakers, the
 /// metrics, the logger and the connection watches.
@@ -22,7 +23,10 @@ final class GatewayRuntime: Sendable {
     }
 
     /// Runs `endpoint`'s chain for one rendered prompt.
-    func runChain(_ endpoint: ServedEndpoint, metrics: EndpointMetrics, system: String?, user: String, requestID: String) async throws -> ChainAnswer {
+    /// `eventLoop` is the loop of the client's connection; provider calls run on it.
+    func runChain(
+        _ endpoint: ServedEndpoint, metrics: EndpointMetrics, system: String?, user: String, requestID: String, eventLoop: any EventLoop
+    ) async throws -> ChainAnswer {
         let call = ModelCall(
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
             output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs)
@@ -30,7 +34,7 @@ final class GatewayRuntime: Sendable {
             var call = call
             call.model = step.modelName
             call.parameters = step.parameters
-            let modelAnswer = try await self.call(step, call, timeout: timeout)
+            let modelAnswer = try await self.call(step, call, timeout: timeout, on: eventLoop)
             let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
             if logPrompts {
                 logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
@@ -56,13 +60,13 @@ final class GatewayRuntime: Sendable {
         return answer
     }
 
-    private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration) async throws(AttemptFailure) -> ModelAnswer {
+    private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration, on eventLoop: any EventLoop) async throws(AttemptFailure) -> ModelAnswer {
         if step.provider.api == .mock { return try MockProvider.answer(call) }
         guard let (adapter, template) = step.wire else {
             throw AttemptFailure(.connection, "provider '\(step.provider.name)' has no base_url")
         }
         let request = adapter.request(template, system: call.system, user: call.user)
-        let body = try await upstream.send(request, timeout: timeout)
+        let body = try await upstream.send(request, timeout: timeout, on: eventLoop)
         return try adapter.answer(from: body)
     }
 }
