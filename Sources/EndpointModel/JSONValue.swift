@@ -52,6 +52,10 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue: Codable {
     public init(from decoder: Decoder) throws {
+        if let parsed = decoder as? JSONValueDecoding {
+            self = parsed.value
+            return
+        }
         let container = try decoder.singleValueContainer()
         // Strings and objects are the most common values; each failed attempt costs a
         // thrown error, so they are tried first.

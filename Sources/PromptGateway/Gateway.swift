@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import PromptCompiler
 import ServiceLifecycle
 
@@ -43,7 +44,9 @@ public final class Gateway: Sendable {
     let options: GatewayOptions
     let runtime: GatewayRuntime
     let endpoints: [ServedEndpoint]
-    let openAPIDocument: ByteBuffer
+    /// Rendered on NIO's thread pool while the gateway starts: for 1,000 endpoints it takes
+    /// longer than everything else start-up does, and `/openapi.json` is rarely the first call.
+    let openAPIDocument: EventLoopFuture<ByteBuffer>
     let logger: Logger
 
     public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
@@ -57,7 +60,10 @@ public final class Gateway: Sendable {
             upstream: UpstreamClient(connectTimeout: .nanoseconds(options.upstreamConnectTimeout.nanoseconds)),
             breakers: breakers, metrics: GatewayMetrics(), logger: logger, logPrompts: options.logPrompts,
             maxBodyBytes: options.settings.maxBodyBytes)
-        openAPIDocument = ByteBuffer(string: CanonicalJSON.render(OpenAPIRenderer.document(for: options.routeTable)))
+        let routeTable = options.routeTable
+        openAPIDocument = NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
+            ByteBuffer(string: CanonicalJSON.render(OpenAPIRenderer.document(for: routeTable)))
+        }
     }
 
     /// The models each endpoint will call, and whether their keys are set: for the start-up log.
@@ -71,16 +77,15 @@ public final class Gateway: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         var methods: [String: [String]] = [:]
+        var handlers: [String: EndpointHandler] = [:]
         router.add(middleware: RequestIDMiddleware())
         for endpoint in endpoints {
-            let handler = EndpointHandler(endpoint: endpoint, runtime: runtime)
-            router.on(RouterPath(endpoint.definition.path), method: .post) { request, context in
-                try await handler.handle(request, context: context)
-            }
+            handlers[endpoint.definition.path] = EndpointHandler(endpoint: endpoint, runtime: runtime)
             methods[endpoint.definition.path, default: []].append("POST")
         }
         OperationalRoutes(gateway: self).add(to: router, methods: &methods)
         router.middlewares.add(RouteGuardMiddleware(methods: methods))
+        router.middlewares.add(EndpointRouter(handlers: handlers))
         let watches = runtime.watches
         return Application(
             router: router,

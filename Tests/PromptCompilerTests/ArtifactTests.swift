@@ -45,10 +45,32 @@ struct ArtifactTests {
         #expect(input.objectContext?.requiredProperties == ["text"])
     }
 
+    /// `serve` reads routes.json with JSONValueDecoder: the same table as JSONDecoder reads.
+    @Test func gatewaysDecoderReadsWhatJSONDecoderReads() throws {
+        let table = try #require(try compileExampleSpecs().routeTable)
+        let json = try #require(ArtifactRenderer.render(table).first { $0.fileName == "routes.json" }).contents
+        let fast = try JSONValueDecoder().decode(RouteTable.self, from: Array(json.utf8))
+        let reference = try JSONDecoder().decode(RouteTable.self, from: Data(json.utf8))
+        #expect(fast == reference)
+        #expect(fast.endpoints.count == 4)
+    }
+
+    @Test func gatewaysDecoderSaysWhatAndWhere() throws {
+        let text = #"{"format": "promptc-routes/1", "endpoints": [{"name": 7}]}"#
+        #expect {
+            try JSONValueDecoder().decode(RouteTable.self, from: Array(text.utf8))
+        } throws: { error in
+            guard case DecodingError.typeMismatch(_, let context) = error else { return false }
+            return context.codingPath.map(\.stringValue) == ["endpoints", "Index 0", "name"]
+        }
+        #expect(throws: JSONParser.Error.self) { try JSONValueDecoder().decode(RouteTable.self, from: Array("{".utf8)) }
+        #expect(throws: DecodingError.self) { try JSONValueDecoder().decode(RouteTable.self, from: Array(#"{"format": "x"}"#.utf8)) }
+    }
+
     @Test func routeTableRoundTripsThroughTheGatewaysDecoder() throws {
         let table = try #require(try compileExampleSpecs().routeTable)
         let json = try #require(ArtifactRenderer.render(table).first { $0.fileName == "routes.json" }).contents
-        let decoded = try JSONDecoder().decode(RouteTable.self, from: Data(json.utf8))
+        let decoded = try JSONValueDecoder().decode(RouteTable.self, from: Array(json.utf8))
         #expect(decoded.endpoints.map(\.name) == table.endpoints.map(\.name))
         let sentiment = try #require(decoded.endpoints.first { $0.name == "sentiment" })
         #expect(sentiment.fallback == FallbackPolicy(on: [.connection, .timeout, .rateLimit, .serverError, .auth, .invalidOutput], retries: 1, timeoutMs: 10_000, deadlineMs: 30_000))

@@ -32,12 +32,13 @@ final class UpstreamClient: Sendable {
 
     /// Sends `request` and returns the 2xx body, or throws a classified `AttemptFailure`.
     ///
-    /// `eventLoop` is the loop of the client connection the request came in on: the provider call
-    /// then runs on a pooled connection of that same loop, and the whole exchange stays on one
-    /// thread. AsyncHTTPClient's async `execute` picks any connection, and under load the thread
-    /// hops between the two connections cost more than the call. The future-based API used here
-    /// also fails the request when `deadline` passes at any point, body included (the async API's
-    /// deadline stops at the response head), and collects at most `maximumAnswerBytes`.
+    /// `eventLoop` is the loop of the client connection the request came in on: the pool prefers
+    /// an idle connection of that same loop, so the exchange mostly stays on one thread.
+    /// (`.delegateAndChannel` would insist on it, but AsyncHTTPClient then opens a one-use
+    /// "overflow" connection whenever that loop has no idle one: a new TCP connection per request
+    /// under load.) The future-based API used here also fails the request when `deadline` passes
+    /// at any point, body included (the async API's deadline stops at the response head), and
+    /// collects at most `maximumAnswerBytes`.
     func send(_ request: ProviderRequest, timeout: Duration, on eventLoop: (any EventLoop)? = nil) async throws(AttemptFailure) -> [UInt8] {
         let outgoing: HTTPClient.Request
         do {
@@ -49,7 +50,7 @@ final class UpstreamClient: Sendable {
         }
         let preference: HTTPClient.EventLoopPreference =
             if let eventLoop, http.eventLoopGroup.makeIterator().contains(where: { $0 === eventLoop }) {
-                .delegateAndChannel(on: eventLoop)
+                .delegate(on: eventLoop)
             } else {
                 .indifferent
             }

@@ -1,0 +1,179 @@
+/// Decodes `Decodable` types from JSON parsed by `JSONParser`: how `serve` reads routes.json.
+///
+/// Written by hand because JSONDecoder decodes the route table's many `JSONValue` subtrees
+/// (schemas, examples, defaults) by trying each type in turn and throwing on every miss; for
+/// 1,000 endpoints that was 300 ms of start-up. Here a `JSONValue` inside a Decodable is the
+/// parsed value itself, taken whole.
+public struct JSONValueDecoder {
+    public init() {}
+
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try T(from: JSONValueDecoding(value: value, codingPath: []))
+    }
+
+    /// Parses `bytes` (a `JSONParser.Error` when they are not JSON), then decodes.
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        try decode(type, from: try JSONParser.parse(bytes))
+    }
+}
+
+/// One value being decoded, and where it is.
+struct JSONValueDecoding: Decoder {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let members) = value else { throw mismatch([String: JSONValue].self, value, codingPath) }
+        return KeyedDecodingContainer(KeyedContainer(members: members, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let items) = value else { throw mismatch([JSONValue].self, value, codingPath) }
+        return UnkeyedContainer(items: items, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        SingleValueContainer(value: value, codingPath: codingPath)
+    }
+}
+
+/// `value` as a `T`: numbers, strings and booleans directly, anything else through its own
+/// `init(from:)`.
+private func unbox<T: Decodable>(_ value: JSONValue, as type: T.Type, at codingPath: [any CodingKey]) throws -> T {
+    if T.self == JSONValue.self, let value = value as? T { return value }
+    switch value {
+    case .string(let string):
+        if let string = string as? T { return string }
+    case .bool(let bool):
+        if let bool = bool as? T { return bool }
+    case .integer(let integer):
+        if let exact = exactInteger(integer, as: T.self) { return exact }
+        if T.self == Double.self, let double = Double(integer) as? T { return double }
+        if T.self == Float.self, let float = Float(integer) as? T { return float }
+    case .number(let number):
+        if T.self == Double.self, let double = number as? T { return double }
+        if T.self == Float.self, let float = Float(number) as? T { return float }
+        if number == number.rounded(), abs(number) < 1e18, let exact = exactInteger(Int(number), as: T.self) { return exact }
+    default:
+        break
+    }
+    if T.self is any FixedWidthInteger.Type || T.self == Double.self || T.self == Float.self || T.self == String.self || T.self == Bool.self {
+        throw mismatch(T.self, value, codingPath)
+    }
+    return try T(from: JSONValueDecoding(value: value, codingPath: codingPath))
+}
+
+private func exactInteger<T>(_ integer: Int, as type: T.Type) -> T? {
+    guard let integerType = T.self as? any FixedWidthInteger.Type else { return nil }
+    return integerType.init(exactly: integer) as? T
+}
+
+private func mismatch(_ type: Any.Type, _ value: JSONValue, _ codingPath: [any CodingKey]) -> DecodingError {
+    .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(type), found \(value.typeName)"))
+}
+
+private struct IndexKey: CodingKey {
+    var intValue: Int?
+    var stringValue: String { "Index \(intValue ?? 0)" }
+    init(intValue: Int) { self.intValue = intValue }
+    init?(stringValue: String) { nil }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let members: [String: JSONValue]
+    let codingPath: [any CodingKey]
+
+    var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
+
+    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+
+    private func member(_ key: Key) throws -> JSONValue {
+        guard let value = members[key.stringValue] else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no value for '\(key.stringValue)'"))
+        }
+        return value
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { try member(key) == .null }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try unbox(try member(key), as: type, at: codingPath + [key])
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try JSONValueDecoding(value: try member(key), codingPath: codingPath + [key]).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try JSONValueDecoding(value: try member(key), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder {
+        JSONValueDecoding(value: .object(members), codingPath: codingPath)
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        JSONValueDecoding(value: members[key.stringValue] ?? .null, codingPath: codingPath + [key])
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedDecodingContainer {
+    let items: [JSONValue]
+    let codingPath: [any CodingKey]
+    var currentIndex = 0
+
+    init(items: [JSONValue], codingPath: [any CodingKey]) {
+        self.items = items
+        self.codingPath = codingPath
+    }
+
+    var count: Int? { items.count }
+    var isAtEnd: Bool { currentIndex >= items.count }
+
+    private mutating func next() throws -> (JSONValue, [any CodingKey]) {
+        let path = codingPath + [IndexKey(intValue: currentIndex)]
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: path, debugDescription: "the array has no more items"))
+        }
+        defer { currentIndex += 1 }
+        return (items[currentIndex], path)
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, items[currentIndex] == .null else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let (value, path) = try next()
+        return try unbox(value, as: type, at: path)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        let (value, path) = try next()
+        return try JSONValueDecoding(value: value, codingPath: path).container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let (value, path) = try next()
+        return try JSONValueDecoding(value: value, codingPath: path).unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        let (value, path) = try next()
+        return JSONValueDecoding(value: value, codingPath: path)
+    }
+}
+
+private struct SingleValueContainer: SingleValueDecodingContainer {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+
+    func decodeNil() -> Bool { value == .null }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try unbox(value, as: type, at: codingPath)
+    }
+}
