@@ -195,7 +195,7 @@ def measure_startup(processes, promptc, routes, config, runs):
         start = time.perf_counter()
         process = processes.start("promptc-startup", [
             str(promptc), "serve", "--routes", str(routes), "--config", str(config),
-            "--port", str(STARTUP_PORT), "--log-level", "warning"])
+            "--port", str(STARTUP_PORT)])
         while http_status(STARTUP_PORT, "GET", "/readyz") != 200:
             if process.poll() is not None or time.perf_counter() - start > 30:
                 sys.exit(f"error: promptc did not become ready; see {WORK}/promptc-startup.log")

@@ -1,4 +1,5 @@
 import EndpointModel
+import Synchronization
 
 /// One step of an endpoint's chain, resolved when routes load: the provider it calls, how,
 /// and with which key. The key is read once from the variable the configuration names.
@@ -12,10 +13,34 @@ struct ChainStep: Sendable {
     var timeoutMs: Int?
     var retries: Int?
     var parameters: ModelParameters
-    /// The wire format and the request template, made here once; nil for the mock provider, and
-    /// for a provider with no `base_url`, whose calls fail as `connection`.
-    var wire: (adapter: any ProviderAdapter, template: RequestTemplate)?
+    /// The wire format and the request template, made on the step's first call; nil for the
+    /// mock provider, and for a provider with no `base_url`, whose calls fail as `connection`.
+    var wire: LazyWire?
 
     /// False when the provider needs a key and its variable is unset: the step is skipped.
     var isConfigured: Bool { provider.apiKeyEnv == nil || apiKey != nil }
+}
+
+/// A chain step's adapter and request template, made once on first use. Made when routes load,
+/// templates for 1,000 endpoints took a sixth of start-up; most steps after the first are
+/// rarely called at all.
+final class LazyWire: Sendable {
+    private let adapter: any ProviderAdapter
+    private let make: @Sendable () -> RequestTemplate
+    private let template = Mutex<RequestTemplate?>(nil)
+
+    init(adapter: any ProviderAdapter, make: @escaping @Sendable () -> RequestTemplate) {
+        self.adapter = adapter
+        self.make = make
+    }
+
+    var value: (adapter: any ProviderAdapter, template: RequestTemplate) {
+        let template = template.withLock { template in
+            if let template { return template }
+            let made = make()
+            template = made
+            return made
+        }
+        return (adapter, template)
+    }
 }

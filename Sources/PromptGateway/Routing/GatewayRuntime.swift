@@ -62,7 +62,7 @@ final class GatewayRuntime: Sendable {
 
     private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration, on eventLoop: any EventLoop) async throws(AttemptFailure) -> ModelAnswer {
         if step.provider.api == .mock { return try MockProvider.answer(call) }
-        guard let (adapter, template) = step.wire else {
+        guard let (adapter, template) = step.wire?.value else {
             throw AttemptFailure(.connection, "provider '\(step.provider.name)' has no base_url")
         }
         let request = adapter.request(template, system: call.system, user: call.user)

@@ -73,12 +73,12 @@ enum RouteLoader {
             }
             let key = provider.apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             let parameters = definition.parameters.merged(with: step.parameters)
-            var wire: (any ProviderAdapter, RequestTemplate)?
+            var wire: LazyWire?
             if let adapter = ProviderAdapters.adapter(for: provider.api), let baseURL = provider.baseURL {
                 let shape = ModelCall(
                     model: step.name, system: nil, user: "", parameters: parameters, endpointName: definition.name,
                     output: definition.output, exampleOutputs: [])
-                wire = (adapter, adapter.template(for: shape, baseURL: baseURL, apiKey: key))
+                wire = LazyWire(adapter: adapter) { adapter.template(for: shape, baseURL: baseURL, apiKey: key) }
             }
             return ChainStep(
                 model: step.model, modelName: step.name, provider: provider, apiKey: key,
