@@ -27,11 +27,14 @@ FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT = 18101, 18102, 18103, 18104
 BODY = '{"text":"I loved every minute of it, and the ending was perfect.","language":"en"}'
 ENV = dict(os.environ, PROMPTC_BENCH_KEY="bench-key-not-secret")
 
+# (label, port, method, path). The first is the (a); the next three take it apart.
 TARGETS = {
-    "promptc_openai": ("promptc, prompt endpoint (OpenAI wire)", PROMPTC_PORT, "/v1/bench_openai"),
-    "promptc_anthropic": ("promptc, prompt endpoint (Anthropic wire)", PROMPTC_PORT, "/v1/bench_anthropic"),
-    "nginx_proxy": ("nginx, plain reverse proxy", PROXY_PORT, "/v1/chat/completions"),
-    "fake_direct": ("fake provider, direct", FAKE_PORT, "/v1/chat/completions"),
+    "promptc_openai": ("(a) promptc, prompt endpoint, OpenAI wire", PROMPTC_PORT, "POST", "/v1/bench_openai"),
+    "promptc_anthropic": ("promptc, prompt endpoint, Anthropic wire", PROMPTC_PORT, "POST", "/v1/bench_anthropic"),
+    "promptc_mock": ("promptc, prompt endpoint, built-in mock model (no provider call)", PROMPTC_PORT, "POST", "/v1/bench_mock"),
+    "promptc_healthz": ("promptc, GET /healthz (the HTTP server alone)", PROMPTC_PORT, "GET", "/healthz"),
+    "nginx_proxy": ("(b) nginx, plain reverse proxy", PROXY_PORT, "POST", "/v1/chat/completions"),
+    "fake_direct": ("(c) fake provider, direct", FAKE_PORT, "POST", "/v1/chat/completions"),
 }
 
 
@@ -150,8 +153,8 @@ class RSSSampler(threading.Thread):
         return self.peak
 
 
-def wrk(port, path, connections, seconds, rate=0, threads=2):
-    env = dict(ENV, BENCH_BODY=BODY, BENCH_RATE=str(rate), BENCH_THREADS=str(threads))
+def wrk(port, method, path, connections, seconds, rate=0, threads=2):
+    env = dict(ENV, BENCH_METHOD=method, BENCH_BODY=BODY, BENCH_RATE=str(rate), BENCH_THREADS=str(threads))
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
             "-s", str(BENCH / "wrk" / "post.lua"), f"http://127.0.0.1:{port}{path}"]
     out = subprocess.run(argv, env=env, check=True, capture_output=True, text=True).stdout
@@ -237,27 +240,27 @@ def main():
         for port, process in ((FAKE_PORT, fake), (PROXY_PORT, proxy), (PROMPTC_PORT, gateway)):
             wait_until_answers(port, "/", process)
         for key in TARGETS:
-            _, port, path = TARGETS[key]
-            status = http_status(port, "POST", path, BODY.encode())
+            _, port, method, path = TARGETS[key]
+            status = http_status(port, method, path, BODY.encode() if method == "POST" else b"")
             if status != 200:
                 sys.exit(f"error: POST {path} on port {port} answered {status}; see {WORK}")
 
         throughput = {}
-        for key, (label, port, path) in TARGETS.items():
-            wrk(port, path, max(connection_counts), 3)  # warm-up: connections, caches, the JIT of nobody
+        for key, (label, port, method, path) in TARGETS.items():
+            wrk(port, method, path, max(connection_counts), 3)  # warm-up: connections and pools filled
             for connections in connection_counts:
                 print(f"  {label}: {connections} connections, {args.duration} s", file=sys.stderr)
-                throughput[key, connections] = wrk(port, path, connections, args.duration)
+                throughput[key, connections] = wrk(port, method, path, connections, args.duration)
 
         fixed = {}
         sampler = None
         for key in ("promptc_openai", "nginx_proxy", "fake_direct"):
-            label, port, path = TARGETS[key]
+            label, port, method, path = TARGETS[key]
             print(f"  {label}: {args.rate} requests/s, 16 connections, {args.duration} s", file=sys.stderr)
             if key == "promptc_openai":
                 sampler = RSSSampler(gateway.pid)
                 sampler.start()
-            fixed[key] = wrk(port, path, 16, args.duration, rate=args.rate)
+            fixed[key] = wrk(port, method, path, 16, args.duration, rate=args.rate)
             if key == "promptc_openai":
                 rss_at_rate = sampler.stop()
         rss_peak = rss_kib(gateway.pid, "VmHWM")
@@ -280,13 +283,13 @@ def main():
     header = "| target |" + "".join(f" req/s @{c} | p50 @{c} | p99 @{c} |" for c in connection_counts)
     print(header)
     print("|---|" + "---:|---:|---:|" * len(connection_counts))
-    for key, (label, _, _) in TARGETS.items():
+    for key, (label, _, _, _) in TARGETS.items():
         cells = "".join(
             f" {throughput[key, c]['rps']:,.0f} | {ms(throughput[key, c]['p50_us'])} | {ms(throughput[key, c]['p99_us'])} |"
             for c in connection_counts)
         print(f"| {label} |{cells}")
     ratios = [throughput["promptc_openai", c]["rps"] / throughput["nginx_proxy", c]["rps"] for c in connection_counts]
-    print("| **ratio promptc / nginx** |" + "".join(f" **{r:.2f}×** | | |" for r in ratios))
+    print("| **ratio (a) / (b)** |" + "".join(f" **{r:.2f}×** | | |" for r in ratios))
     print()
     print(f"Fixed rate: {args.rate} requests/s, 16 connections, {args.duration} s; latency in ms")
     print()

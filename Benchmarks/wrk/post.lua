@@ -1,7 +1,7 @@
 -- wrk script: POSTs one JSON body, optionally paced to a fixed total rate, and prints one
 -- machine-readable line for Benchmarks/run.
 --
--- Environment: BENCH_BODY (the request body), BENCH_RATE (requests/s over all connections;
+-- Environment: BENCH_METHOD (POST unless set), BENCH_BODY (the request body), BENCH_RATE (requests/s over all connections;
 -- unset or 0 means as fast as possible), BENCH_CONNECTIONS and BENCH_THREADS (to split the
 -- rate per wrk thread).
 local ffi = require("ffi")
@@ -15,9 +15,11 @@ local function now_ms()
   return tonumber(now_ts.tv_sec) * 1000 + tonumber(now_ts.tv_nsec) / 1e6
 end
 
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_BODY") or '{"text":"I loved every minute of it."}'
-wrk.headers["Content-Type"] = "application/json"
+wrk.method = os.getenv("BENCH_METHOD") or "POST"
+if wrk.method == "POST" then
+  wrk.body = os.getenv("BENCH_BODY") or '{"text":"I loved every minute of it."}'
+  wrk.headers["Content-Type"] = "application/json"
+end
 
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local threads = tonumber(os.getenv("BENCH_THREADS") or "1")

@@ -23,9 +23,15 @@ public struct PromptTemplate: Sendable, Hashable {
         public var text: String
         /// Where the tag starts, in Unicode scalars from the template's start.
         public var offset: Int
+        /// The name's parts, `["a", "b"]`, or none for `.`; split once here, not on every render.
+        public let path: [String]
 
-        public var path: [String] {
-            name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        public init(kind: Kind, name: String, text: String, offset: Int) {
+            self.kind = kind
+            self.name = name
+            self.text = text
+            self.offset = offset
+            path = name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         }
     }
 

@@ -118,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw PromptcExit.runtimeFailure
         }
         do {
-            return (try JSONValueDecoder().decode(RouteTable.self, from: data), settings)
+            return (try RouteTable.read(from: data), settings)
         } catch {
             FileHandle.standardError.write(Data("error: '\(routes)' is not a promptc route table: \(error)\n".utf8))
             throw PromptcExit.runtimeFailure

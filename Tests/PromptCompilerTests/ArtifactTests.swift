@@ -53,6 +53,8 @@ struct ArtifactTests {
         let reference = try JSONDecoder().decode(RouteTable.self, from: Data(json.utf8))
         #expect(fast == reference)
         #expect(fast.endpoints.count == 4)
+        // serve's reader decodes the endpoints side by side and keeps their order.
+        #expect(try RouteTable.read(from: Array(json.utf8)) == reference)
     }
 
     @Test func gatewaysDecoderSaysWhatAndWhere() throws {
@@ -62,6 +64,13 @@ struct ArtifactTests {
         } throws: { error in
             guard case DecodingError.typeMismatch(_, let context) = error else { return false }
             return context.codingPath.map(\.stringValue) == ["endpoints", "Index 0", "name"]
+        }
+        let second = #"{"format": "promptc-routes/1", "endpoints": [{}, {"name": 7}]}"#
+        #expect {
+            try RouteTable.read(from: Array(second.utf8))
+        } throws: { error in
+            guard case DecodingError.keyNotFound(_, let context) = error else { return false }
+            return context.codingPath.map(\.stringValue) == ["endpoints", "Index 0"]
         }
         #expect(throws: JSONParser.Error.self) { try JSONValueDecoder().decode(RouteTable.self, from: Array("{".utf8)) }
         #expect(throws: DecodingError.self) { try JSONValueDecoder().decode(RouteTable.self, from: Array(#"{"format": "x"}"#.utf8)) }

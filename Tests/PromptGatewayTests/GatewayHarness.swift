@@ -188,3 +188,10 @@ func withGateway<T>(
 func withFake<T>(_ fake: FakeProvider, _ body: (Int) async throws -> T) async throws -> T {
     try await withRunning({ fake.makeApplication(onPort: $0) }, body)
 }
+
+/// The output schema of `sentimentSpec`, as the compiler builds it.
+func sentimentOutputSchema() -> FieldSchema? {
+    let spec = sentimentSpec(models: ["mock/any"])
+    let compilation = PromptCompiler.compile(files: [(path: "Prompts/sentiment.yaml", contents: Data(spec.utf8))], config: nil)
+    return compilation.routeTable?.endpoints.first?.output
+}

@@ -113,6 +113,25 @@ struct WireFormatTests {
         }
     }
 
+    /// Bare JSON takes the fast path; fences and other whitespace the careful one.
+    @Test(arguments: [
+        "{\"label\": \"neutral\", \"score\": 0}",
+        "\n  {\"label\": \"neutral\", \"score\": 0}\n",
+        "```json\n{\"label\": \"neutral\", \"score\": 0}\n```",
+        "  ```\n{\"label\": \"neutral\", \"score\": 0}```  ",
+        "\u{A0}{\"label\": \"neutral\", \"score\": 0}\u{2003}",
+    ])
+    func answerTextsThatHoldTheOutput(text: String) throws {
+        let validator = SchemaValidator(try #require(sentimentOutputSchema()))
+        #expect(try AnswerParser.output(from: text, validator: validator) == ["label": "neutral", "score": 0])
+    }
+
+    @Test(arguments: ["I think it is positive", "```json\nnot json\n```", "[1, 2]", ""])
+    func answerTextsThatDoNot(text: String) throws {
+        let validator = SchemaValidator(try #require(sentimentOutputSchema()))
+        #expect(throws: AttemptFailure.self) { try AnswerParser.output(from: text, validator: validator) }
+    }
+
     @Test(arguments: ["openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest", "gemini/gemini-2.0-flash"])
     func refusalsAreClassified(model: String) async throws {
         let fake = FakeProvider(default: .refusal)

@@ -30,16 +30,32 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
-        if let error = event.error { merged["error"] = .string("\(error)") }
-        var line = writer.timestamp()
-        line += " \(event.level) \(label):"
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            line += " \(key)=\(value)"
+        // The request line carries only its own metadata: no merge, no copy, in that case.
+        var merged = event.metadata ?? [:]
+        if !metadata.isEmpty || metadataProvider != nil || event.error != nil {
+            merged = metadata
+            if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+            if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+            if let error = event.error { merged["error"] = .string("\(error)") }
         }
-        line += " [\(event.source)] \(event.message)\n"
+        var line = writer.timestamp()
+        line.reserveCapacity(256)
+        line += " "
+        line += event.level.rawValue
+        line += " "
+        line += label
+        line += ":"
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line += " "
+            line += key
+            line += "="
+            line += value.description
+        }
+        line += " ["
+        line += event.source
+        line += "] "
+        line += event.message.description
+        line += "\n"
         writer.append(line)
     }
 }

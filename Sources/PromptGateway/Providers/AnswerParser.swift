@@ -21,6 +21,11 @@ enum AnswerParser {
 
     /// The text inside a ```json … ``` (or bare ```) fence, else the text itself, trimmed.
     static func stripCodeFence(_ text: String) -> Substring {
+        // Nearly every answer is a bare JSON object, which the parser takes with its whitespace:
+        // only other texts pay for Foundation's Unicode-aware trimming.
+        if let first = text.utf8.first(where: { !Self.isJSONWhitespace($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            return Substring(text)
+        }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.hasPrefix("```"), trimmed.hasSuffix("```"), trimmed.count >= 6 else { return Substring(trimmed) }
         var inner = trimmed.dropFirst(3).dropLast(3)
@@ -30,5 +35,9 @@ enum AnswerParser {
             if info.allSatisfy({ $0.isLetter }) { inner = inner[inner.index(after: newline)...] }
         }
         return Substring(inner.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 }
