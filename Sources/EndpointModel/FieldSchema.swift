@@ -117,12 +117,13 @@ extension FieldSchema {
 
     /// Reads back what `jsonSchema` wrote, as the gateway does when it loads routes.json.
     /// Object properties come back in name order; JSON objects keep no order.
-    public init(jsonSchema: JSONValue, pointer: String = "") throws(JSONSchemaError) {
+    /// `pointer` is only spelled out when the schema is broken.
+    public init(jsonSchema: JSONValue, pointer: @autoclosure () -> String = "") throws(JSONSchemaError) {
         guard let object = jsonSchema.objectValue else {
-            throw JSONSchemaError(pointer: pointer, problem: "a schema must be an object")
+            throw JSONSchemaError(pointer: pointer(), problem: "a schema must be an object")
         }
         guard let typeName = object["type"]?.stringValue, let type = FieldType(rawValue: typeName) else {
-            throw JSONSchemaError(pointer: pointer, problem: "missing or unknown 'type'")
+            throw JSONSchemaError(pointer: pointer(), problem: "missing or unknown 'type'")
         }
         self.init(type: type, description: object["description"]?.stringValue)
         enumValues = object["enum"]?.arrayValue
@@ -136,14 +137,14 @@ extension FieldSchema {
         minItems = object["minItems"].flatMap(Self.integer)
         maxItems = object["maxItems"].flatMap(Self.integer)
         if let items = object["items"] {
-            self.items = try FieldSchema(jsonSchema: items, pointer: pointer + "/items")
+            self.items = try FieldSchema(jsonSchema: items, pointer: pointer() + "/items")
         }
         if type == .object {
             let required = Set((object["required"]?.arrayValue ?? []).compactMap(\.stringValue))
             let members = object["properties"]?.objectValue ?? [:]
             for name in members.keys.sorted() {
                 guard let member = members[name] else { continue }
-                let schema = try FieldSchema(jsonSchema: member, pointer: pointer + "/properties/" + JSONPointer.escape(name))
+                let schema = try FieldSchema(jsonSchema: member, pointer: pointer() + "/properties/" + JSONPointer.escape(name))
                 properties.append(Property(name: name, schema: schema, isOptional: !required.contains(name)))
             }
         }
@@ -169,7 +170,8 @@ extension FieldSchema: Codable {
 /// JSON Pointers (RFC 6901), the paths of validation violations.
 public enum JSONPointer {
     public static func escape(_ token: String) -> String {
-        token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
     public static func appending(_ token: String, to pointer: String) -> String {

@@ -50,8 +50,95 @@ public struct JSONParser {
         return value
     }
 
+    /// Splits `{"k": v, …, "name": [e1, e2, …], …}` into its other members, parsed, and the byte
+    /// ranges of the `name` array's elements, only scanned, so that the elements can be parsed
+    /// side by side (`serve` reads a large routes.json this way). Nil when the text is not so
+    /// shaped or is broken: the caller then parses it whole, which says what is wrong.
+    public static func splitArrayMember(_ name: String, of bytes: UnsafeBufferPointer<UInt8>) -> (members: [String: JSONValue], elements: [Range<Int>])? {
+        var parser = JSONParser(bytes: bytes)
+        var members: [String: JSONValue] = [:]
+        var elements: [Range<Int>]?
+        parser.skipWhitespace()
+        guard parser.current == UInt8(ascii: "{") else { return nil }
+        parser.index += 1
+        parser.skipWhitespace()
+        while parser.current == UInt8(ascii: "\"") {
+            guard let key = try? parser.parseString() else { return nil }
+            parser.skipWhitespace()
+            guard parser.current == UInt8(ascii: ":") else { return nil }
+            parser.index += 1
+            parser.skipWhitespace()
+            if key == name, parser.current == UInt8(ascii: "[") {
+                guard let ranges = parser.scanArrayElements() else { return nil }
+                elements = ranges
+            } else {
+                guard let value = try? parser.parseValue(depth: 1) else { return nil }
+                members[key] = value
+            }
+            parser.skipWhitespace()
+            guard parser.current == UInt8(ascii: ",") else { break }
+            parser.index += 1
+            parser.skipWhitespace()
+        }
+        guard parser.current == UInt8(ascii: "}"), let elements else { return nil }
+        parser.index += 1
+        parser.skipWhitespace()
+        return parser.index == bytes.count ? (members, elements) : nil
+    }
+
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>) throws(Error) -> JSONValue {
+        do {
+            return try parse(buffer: UnsafeBufferPointer(rebasing: buffer[range]))
+        } catch {
+            throw Error(message: error.message, offset: error.offset + range.lowerBound)
+        }
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+
+    /// The elements of the array at `index`, found by nesting and strings alone; `index` ends
+    /// past the closing bracket.
+    private mutating func scanArrayElements() -> [Range<Int>]? {
+        index += 1
+        var ranges: [Range<Int>] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            index += 1
+            return ranges
+        }
+        while true {
+            let start = index
+            var depth = 0
+            scan: while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                        index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                    }
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { break scan }
+                    depth -= 1
+                case UInt8(ascii: ","):
+                    if depth == 0 { break scan }
+                default:
+                    break
+                }
+                index += 1
+            }
+            guard index < bytes.count, index > start else { return nil }
+            ranges.append(start..<index)
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return ranges
+            }
+            guard bytes[index] == UInt8(ascii: ",") else { return nil }
+            index += 1
+        }
+    }
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes

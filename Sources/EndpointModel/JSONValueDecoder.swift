@@ -44,7 +44,10 @@ struct JSONValueDecoding: Decoder {
 
 /// `value` as a `T`: numbers, strings and booleans directly, anything else through its own
 /// `init(from:)`.
-private func unbox<T: Decodable>(_ value: JSONValue, as type: T.Type, at codingPath: [any CodingKey]) throws -> T {
+///
+/// `codingPath` is only spelled out for an error or a nested value: scalars, most of a route
+/// table, build no path arrays.
+private func unbox<T: Decodable>(_ value: JSONValue, as type: T.Type, at codingPath: @autoclosure () -> [any CodingKey]) throws -> T {
     if T.self == JSONValue.self, let value = value as? T { return value }
     switch value {
     case .string(let string):
@@ -63,9 +66,9 @@ private func unbox<T: Decodable>(_ value: JSONValue, as type: T.Type, at codingP
         break
     }
     if T.self is any FixedWidthInteger.Type || T.self == Double.self || T.self == Float.self || T.self == String.self || T.self == Bool.self {
-        throw mismatch(T.self, value, codingPath)
+        throw mismatch(T.self, value, codingPath())
     }
-    return try T(from: JSONValueDecoding(value: value, codingPath: codingPath))
+    return try T(from: JSONValueDecoding(value: value, codingPath: codingPath()))
 }
 
 private func exactInteger<T>(_ integer: Int, as type: T.Type) -> T? {
@@ -139,13 +142,16 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    private mutating func next() throws -> (JSONValue, [any CodingKey]) {
-        let path = codingPath + [PathKey(intValue: currentIndex)]
+    private func path(_ index: Int) -> [any CodingKey] {
+        codingPath + [PathKey(intValue: index)]
+    }
+
+    private mutating func next() throws -> (JSONValue, Int) {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: path, debugDescription: "the array has no more items"))
+            throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: path(currentIndex), debugDescription: "the array has no more items"))
         }
         defer { currentIndex += 1 }
-        return (items[currentIndex], path)
+        return (items[currentIndex], currentIndex)
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -155,23 +161,23 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let (value, path) = try next()
-        return try unbox(value, as: type, at: path)
+        let (value, index) = try next()
+        return try unbox(value, as: type, at: path(index))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let (value, path) = try next()
-        return try JSONValueDecoding(value: value, codingPath: path).container(keyedBy: type)
+        let (value, index) = try next()
+        return try JSONValueDecoding(value: value, codingPath: path(index)).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        let (value, path) = try next()
-        return try JSONValueDecoding(value: value, codingPath: path).unkeyedContainer()
+        let (value, index) = try next()
+        return try JSONValueDecoding(value: value, codingPath: path(index)).unkeyedContainer()
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        let (value, path) = try next()
-        return JSONValueDecoding(value: value, codingPath: path)
+        let (value, index) = try next()
+        return JSONValueDecoding(value: value, codingPath: path(index))
     }
 }
 
@@ -187,33 +193,39 @@ private struct SingleValueContainer: SingleValueDecodingContainer {
 }
 
 extension RouteTable {
-    /// Reads routes.json as `serve` does: parsed once, then its endpoints decoded on every core.
-    /// For 1,000 endpoints decoding was most of start-up, and the endpoints are independent.
+    /// Reads routes.json as `serve` does: its endpoints parsed and decoded side by side, one lane
+    /// per core. For 1,000 endpoints reading the table was most of start-up, and the endpoints are
+    /// independent of each other.
     public static func read(from bytes: some Collection<UInt8>) throws -> RouteTable {
-        let value = try JSONParser.parse(bytes)
-        guard case .object(var members) = value, case .array(let items)? = members["endpoints"], items.count > 1 else {
-            return try JSONValueDecoder().decode(RouteTable.self, from: value)
-        }
-        members["endpoints"] = .array([])
-        var table = try JSONValueDecoder().decode(RouteTable.self, from: .object(members))
-        let lanes = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), items.count)
-        let decoded = Mutex<[Int: [Result<EndpointDefinition, any Error>]]>([:])
-        let endpointsKey = PathKey(stringValue: "endpoints")
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-            let results = stride(from: lane, to: items.count, by: lanes).map { index in
-                Result {
-                    try EndpointDefinition(from: JSONValueDecoding(value: items[index], codingPath: [endpointsKey, PathKey(intValue: index)]))
+        let contiguous = Array(bytes)
+        return try contiguous.withUnsafeBufferPointer { buffer in
+            guard let split = JSONParser.splitArrayMember("endpoints", of: buffer), split.elements.count > 1 else {
+                return try JSONValueDecoder().decode(RouteTable.self, from: try JSONParser.parse(buffer, range: 0..<buffer.count))
+            }
+            var table = try JSONValueDecoder().decode(RouteTable.self, from: .object(split.members.merging(["endpoints": .array([])]) { $1 }))
+            let elements = split.elements
+            let lanes = min(max(ProcessInfo.processInfo.activeProcessorCount, 1), elements.count)
+            let decoded = Mutex<[Int: [Result<EndpointDefinition, any Error>]]>([:])
+            let endpointsKey = PathKey(stringValue: "endpoints")
+            // Lives as long as `withUnsafeBufferPointer`, which outlasts concurrentPerform.
+            nonisolated(unsafe) let shared = buffer
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                let results = stride(from: lane, to: elements.count, by: lanes).map { index in
+                    Result {
+                        let value = try JSONParser.parse(shared, range: elements[index])
+                        return try EndpointDefinition(from: JSONValueDecoding(value: value, codingPath: [endpointsKey, PathKey(intValue: index)]))
+                    }
                 }
+                decoded.withLock { $0[lane] = results }
             }
-            decoded.withLock { $0[lane] = results }
-        }
-        let lanesResults = decoded.withLock { $0 }
-        table.endpoints = try (0..<items.count).map { index in
-            guard let result = lanesResults[index % lanes]?[index / lanes] else {
-                throw DecodingError.dataCorrupted(.init(codingPath: [endpointsKey], debugDescription: "endpoint \(index) was not decoded"))
+            let lanesResults = decoded.withLock { $0 }
+            table.endpoints = try (0..<elements.count).map { index in
+                guard let result = lanesResults[index % lanes]?[index / lanes] else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: [endpointsKey], debugDescription: "endpoint \(index) was not decoded"))
+                }
+                return try result.get()
             }
-            return try result.get()
+            return table
         }
-        return table
     }
 }

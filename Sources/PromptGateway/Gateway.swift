@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import NIOPosix
 import PromptCompiler
 import ServiceLifecycle
 
@@ -44,9 +43,7 @@ public final class Gateway: Sendable {
     let options: GatewayOptions
     let runtime: GatewayRuntime
     let endpoints: [ServedEndpoint]
-    /// Rendered on NIO's thread pool while the gateway starts: for 1,000 endpoints it takes
-    /// longer than everything else start-up does, and `/openapi.json` is rarely the first call.
-    let openAPIDocument: EventLoopFuture<ByteBuffer>
+    let openAPIDocument: OpenAPIDocument
     let logger: Logger
 
     public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
@@ -60,10 +57,7 @@ public final class Gateway: Sendable {
             upstream: UpstreamClient(connectTimeout: .nanoseconds(options.upstreamConnectTimeout.nanoseconds)),
             breakers: breakers, metrics: GatewayMetrics(), logger: logger, logPrompts: options.logPrompts,
             maxBodyBytes: options.settings.maxBodyBytes)
-        let routeTable = options.routeTable
-        openAPIDocument = NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
-            ByteBuffer(string: CanonicalJSON.render(OpenAPIRenderer.document(for: routeTable)))
-        }
+        openAPIDocument = OpenAPIDocument(routeTable: options.routeTable)
     }
 
     /// The models each endpoint will call, and whether their keys are set: for the start-up log.

@@ -73,6 +73,30 @@ struct JSONParserTests {
         #expect(throws: JSONParser.Error(message: "nesting deeper than 512 levels", offset: 512)) { try JSONParser.parse(tooDeep) }
     }
 
+    @Test func splitsAnArrayMemberIntoElementRanges() throws {
+        let text = #"{"a": 1, "items": [ {"x": "]\",[{"}, [1, 2] , 3 ], "b": [true]}"#
+        let bytes = Array(text.utf8)
+        let split = try #require(bytes.withUnsafeBufferPointer { JSONParser.splitArrayMember("items", of: $0) })
+        #expect(split.members == ["a": 1, "b": [true]])
+        let elements = try bytes.withUnsafeBufferPointer { buffer in
+            try split.elements.map { try JSONParser.parse(buffer, range: $0) }
+        }
+        #expect(elements == [["x": "]\",[{"], [1, 2], 3])
+    }
+
+    @Test(arguments: [#"{"items": [1, 2}"#, #"{"items": [1, "2]}"#, #"{"items": [1,, 2]}"#, #"{"other": [1]}"#, #"[1]"#, #"{"items": [1]} x"#])
+    func splitGivesUpOnTextItCannotSplit(text: String) {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBufferPointer { JSONParser.splitArrayMember("items", of: $0) } == nil)
+    }
+
+    @Test func errorsInARangeSayTheOffsetInTheWholeText() {
+        let bytes = Array(#"{"items": [1, tru]}"#.utf8)
+        #expect(throws: JSONParser.Error(message: "invalid literal, expected 'true'", offset: 14)) {
+            try bytes.withUnsafeBufferPointer { try JSONParser.parse($0, range: 14..<17) }
+        }
+    }
+
     /// The same values as Foundation's JSONSerialization reads, on documents it writes.
     @Test func agreesWithJSONSerialization() throws {
         var generator = SystemRandomNumberGenerator()

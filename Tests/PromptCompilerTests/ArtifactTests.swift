@@ -65,6 +65,10 @@ struct ArtifactTests {
             guard case DecodingError.typeMismatch(_, let context) = error else { return false }
             return context.codingPath.map(\.stringValue) == ["endpoints", "Index 0", "name"]
         }
+        let broken = #"{"format": "promptc-routes/1", "endpoints": [{"name": tru}, {}]}"#
+        #expect(throws: JSONParser.Error(message: "invalid literal, expected 'true'", offset: 54)) {
+            try RouteTable.read(from: Array(broken.utf8))
+        }
         let second = #"{"format": "promptc-routes/1", "endpoints": [{}, {"name": 7}]}"#
         #expect {
             try RouteTable.read(from: Array(second.utf8))

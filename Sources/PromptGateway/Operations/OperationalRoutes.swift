@@ -16,7 +16,7 @@ struct OperationalRoutes {
         }
         let document = gateway.openAPIDocument
         router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: try await document.get()))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: try await document.bytes()))
         }
         let metrics = gateway.runtime.metrics
         router.get("/metrics") { _, _ in
