@@ -40,14 +40,10 @@ final class UpstreamClient: Sendable {
     /// at any point, body included (the async API's deadline stops at the response head), and
     /// collects at most `maximumAnswerBytes`.
     func send(_ request: ProviderRequest, timeout: Duration, on eventLoop: (any EventLoop)? = nil) async throws(AttemptFailure) -> [UInt8] {
-        let outgoing: HTTPClient.Request
-        do {
-            var headers = HTTPHeaders()
-            for (name, value) in request.headers { headers.add(name: name, value: value) }
-            outgoing = try HTTPClient.Request(url: request.url, method: .POST, headers: headers, body: .bytes(request.body))
-        } catch {
+        guard var outgoing = request.prepared ?? Self.request(url: request.url, headers: request.headers) else {
             throw AttemptFailure(.connection, "the provider URL is not usable: \(request.url)")
         }
+        outgoing.body = .bytes(request.body)
         let preference: HTTPClient.EventLoopPreference =
             if let eventLoop, http.eventLoopGroup.makeIterator().contains(where: { $0 === eventLoop }) {
                 .delegate(on: eventLoop)
@@ -76,6 +72,13 @@ final class UpstreamClient: Sendable {
         let bytes = response.body.map { Array($0.readableBytesView) } ?? []
         if (200..<300).contains(response.status.code) { return bytes }
         throw Self.classify(status: response.status.code, headers: response.headers, body: bytes)
+    }
+
+    /// A POST to `url` with `headers` and no body yet; nil when the URL does not parse.
+    static func request(url: String, headers: [(String, String)]) -> HTTPClient.Request? {
+        var fields = HTTPHeaders()
+        for (name, value) in headers { fields.add(name: name, value: value) }
+        return try? HTTPClient.Request(url: url, method: .POST, headers: fields)
     }
 
     static func classify(status: UInt, headers: HTTPHeaders, body: [UInt8]) -> AttemptFailure {
