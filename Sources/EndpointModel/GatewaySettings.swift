@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `promptc.yaml` tells the gateway, checked by the compiler and with every default
 /// filled in. Keys never appear here, only the names of the variables that hold them.
 public struct GatewaySettings: Sendable, Hashable {
@@ -9,6 +11,10 @@ public struct GatewaySettings: Sendable, Hashable {
     public var maxBodyBytes: Int
     public var host: String?
     public var port: Int?
+    /// Who may call the endpoints; none means every endpoint is open.
+    public var consumers: [Consumer] = []
+    /// SHA-256 (hex) of the key that guards `/admin/*`.
+    public var adminKeySHA256: String?
 
     public static let defaultMaxBodyBytes = 1 << 20
 
@@ -34,5 +40,50 @@ public struct CircuitBreakerSettings: Sendable, Hashable {
     public init(failureThreshold: Int = 5, openMs: Int = 30_000) {
         self.failureThreshold = failureThreshold
         self.openMs = openMs
+    }
+}
+
+/// One entry of `consumers:` in promptc.yaml: who may call, known by the SHA-256 of its key
+/// (the key itself is never stored), what it may call, and how often.
+public struct Consumer: Sendable, Hashable {
+    public var name: String
+    /// SHA-256 of the key: 64 lower-case hex digits.
+    public var keySHA256: String
+    /// The endpoints it may call; nil for every endpoint.
+    public var endpoints: [String]?
+    public var rateLimit: RequestRate?
+    /// Model tokens (input + output) per minute.
+    public var tokensPerMinute: Int?
+
+    public init(name: String, keySHA256: String, endpoints: [String]? = nil, rateLimit: RequestRate? = nil, tokensPerMinute: Int? = nil) {
+        self.name = name
+        self.keySHA256 = keySHA256
+        self.endpoints = endpoints
+        self.rateLimit = rateLimit
+        self.tokensPerMinute = tokensPerMinute
+    }
+}
+
+/// `rate_limit: 120/min`: at most `requests` per `periodSeconds`.
+public struct RequestRate: Sendable, Hashable {
+    public var requests: Int
+    public var periodSeconds: Int
+
+    public init(requests: Int, periodSeconds: Int) {
+        self.requests = requests
+        self.periodSeconds = periodSeconds
+    }
+
+    /// `N/s`, `N/min` or `N/h`, N at least 1.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let requests = Int(parts[0]), requests >= 1 else { return nil }
+        switch parts[1] {
+        case "s": periodSeconds = 1
+        case "min": periodSeconds = 60
+        case "h": periodSeconds = 3600
+        default: return nil
+        }
+        self.requests = requests
     }
 }

@@ -103,6 +103,7 @@ public enum PromptCompiler {
             if let source = item.source { sources[source.path] = source }
         }
         ProjectChecker.check(checked.map(\.result), into: &diagnostics)
+        checkConsumerEndpoints(configuration.consumerEndpoints, definitions: checked.map(\.result.definition), into: &diagnostics)
         let table = diagnostics.hasErrors ? nil : RouteTable(endpoints: checked.compactMap(\.result.definition).sorted { $0.name < $1.name })
         return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: table, settings: configuration.settings)
     }
@@ -120,6 +121,21 @@ public enum PromptCompiler {
     struct Configuration {
         var catalog = ProviderCatalog.builtIn
         var settings = GatewaySettings()
+        var consumerEndpoints: [(name: String, span: SourceSpan)] = []
+    }
+
+    /// Every endpoint a consumer's allow-list names must be a spec's. Skipped while a spec is
+    /// broken, since its name may be what is missing.
+    private static func checkConsumerEndpoints(
+        _ references: [(name: String, span: SourceSpan)], definitions: [EndpointDefinition?], into diagnostics: inout DiagnosticCollector
+    ) {
+        guard !references.isEmpty, !definitions.contains(where: { $0 == nil }) else { return }
+        let names = Set(definitions.compactMap { $0?.name })
+        for reference in references where !names.contains(reference.name) {
+            diagnostics.emit(
+                .invalidConsumer, "consumer endpoint '\(reference.name)' is not an endpoint\(Suggestion.didYouMean(reference.name, in: names))",
+                at: reference.span)
+        }
     }
 
     private static func loadConfig(_ path: String?, sources: inout [String: SourceFile], into diagnostics: inout DiagnosticCollector) -> Configuration {
@@ -138,6 +154,6 @@ public enum PromptCompiler {
         var checker = GatewayConfigChecker()
         let catalog = checker.check(root)
         diagnostics.append(contentsOf: checker.reader.diagnostics.diagnostics)
-        return Configuration(catalog: catalog, settings: checker.settings)
+        return Configuration(catalog: catalog, settings: checker.settings, consumerEndpoints: checker.consumerEndpoints)
     }
 }

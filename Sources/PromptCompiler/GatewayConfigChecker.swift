@@ -14,9 +14,12 @@ struct GatewayConfigChecker {
     static let poolStrategies = ["round_robin", "least_busy", "weighted", "hash"]
     static let memberKeys = ["model", "weight"]
     static let circuitBreakerKeys = ["failures", "open_for"]
+    static let consumerKeys = ["name", "key_sha256", "endpoints", "rate_limit", "tokens_per_minute"]
 
     var reader = SpecReader()
     var settings = GatewaySettings()
+    /// Endpoint names in consumers' allow-lists, with where they stand, for the check against the specs.
+    var consumerEndpoints: [(name: String, span: SourceSpan)] = []
 
     mutating func check(_ root: SpecNode) -> ProviderCatalog {
         var catalog = ProviderCatalog.builtIn
@@ -25,6 +28,8 @@ struct GatewayConfigChecker {
             return catalog
         }
         checkSettings(root)
+        if let consumers = root["consumers"] { checkConsumers(consumers) }
+        if let node = root["admin_key_sha256"], let hash = sha256Hex(node, "'admin_key_sha256'") { settings.adminKeySHA256 = hash }
         for entry in entries where !Self.topLevelKeys.contains(entry.key) {
             reader.diagnostics.emit(
                 .unknownConfigKey, "unknown key '\(entry.key)' in promptc.yaml\(Suggestion.didYouMean(entry.key, in: Self.topLevelKeys))",
@@ -100,6 +105,69 @@ struct GatewayConfigChecker {
                 settings.port = port
             }
         }
+    }
+
+    /// `consumers:`: a list of maps, names and key hashes unique. The endpoints each may call
+    /// are checked against the specs later (`consumerEndpoints`), when the specs are known.
+    private mutating func checkConsumers(_ node: SpecNode) {
+        guard let items = reader.items(node, "'consumers'") else { return }
+        var names: Set<String> = []
+        var hashes: Set<String> = []
+        for item in items {
+            guard let fields = reader.entries(item, "a consumer") else { continue }
+            reader.checkKeys(fields, allowed: Self.consumerKeys, code: .invalidConsumer, in: "a consumer")
+            guard let nameNode = item["name"], let name = reader.string(nameNode, "a consumer's 'name'") else {
+                if item["name"] == nil { reader.diagnostics.emit(.invalidConsumer, "a consumer needs 'name:'", at: item.span) }
+                continue
+            }
+            if !names.insert(name).inserted {
+                reader.diagnostics.emit(.invalidConsumer, "consumer '\(name)' is listed twice", at: nameNode.span)
+            }
+            guard let hashNode = item["key_sha256"] else {
+                reader.diagnostics.emit(
+                    .invalidConsumer, "consumer '\(name)' needs 'key_sha256:'", at: nameNode.span,
+                    hint: "promptc keys new \(name) makes a key and prints its hash")
+                continue
+            }
+            guard let hash = sha256Hex(hashNode, "consumer '\(name)'s 'key_sha256'") else { continue }
+            if !hashes.insert(hash).inserted {
+                reader.diagnostics.emit(.invalidConsumer, "consumer '\(name)' has the same key as another consumer", at: hashNode.span)
+            }
+            var consumer = Consumer(name: name, keySHA256: hash)
+            if let endpointsNode = item["endpoints"], let endpointItems = reader.items(endpointsNode, "'endpoints'") {
+                consumer.endpoints = endpointItems.compactMap { endpointNode in
+                    guard let endpoint = reader.string(endpointNode, "an endpoint name") else { return nil }
+                    consumerEndpoints.append((endpoint, endpointNode.span))
+                    return endpoint
+                }
+            }
+            if let rateNode = item["rate_limit"], let text = reader.string(rateNode, "'rate_limit'") {
+                if let rate = RequestRate(text) {
+                    consumer.rateLimit = rate
+                } else {
+                    reader.diagnostics.emit(
+                        .invalidConsumer, "rate_limit '\(text)' is not a rate", at: rateNode.span,
+                        hint: "a number of requests per second, minute or hour: 10/s, 120/min, 5000/h")
+                }
+            }
+            if let tokensNode = item["tokens_per_minute"], let tokens = positiveInteger(tokensNode, "'tokens_per_minute'") {
+                consumer.tokensPerMinute = tokens
+            }
+            settings.consumers.append(consumer)
+        }
+    }
+
+    /// A SHA-256 in hex, lower-cased; the key itself must never be written here.
+    private mutating func sha256Hex(_ node: SpecNode, _ what: String) -> String? {
+        guard let text = reader.string(node, what) else { return nil }
+        let hash = text.lowercased()
+        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            reader.diagnostics.emit(
+                .invalidConsumer, "\(what) must be a SHA-256 in hex (64 digits 0-9, a-f), not a \(text.count)-character value",
+                at: node.span, hint: "promptc keys new NAME prints a key and its hash; the key itself never goes in promptc.yaml")
+            return nil
+        }
+        return hash
     }
 
     private mutating func positiveInteger(_ node: SpecNode, _ what: String) -> Int? {

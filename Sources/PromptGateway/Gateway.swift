@@ -44,6 +44,7 @@ public final class Gateway: Sendable {
     let runtime: GatewayRuntime
     let endpoints: [ServedEndpoint]
     let openAPIDocument: OpenAPIDocument
+    let consumers: ConsumerDirectory
     let logger: Logger
 
     public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
@@ -58,6 +59,13 @@ public final class Gateway: Sendable {
             breakers: breakers, metrics: GatewayMetrics(), logger: logger, logPrompts: options.logPrompts,
             maxBodyBytes: options.settings.maxBodyBytes)
         openAPIDocument = OpenAPIDocument(routeTable: options.routeTable)
+        consumers = ConsumerDirectory(options.settings.consumers)
+        let known = Set(endpoints.map(\.name))
+        for consumer in options.settings.consumers {
+            if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
+                throw RouteLoadError(description: "consumer '\(consumer.name)' lists '\(unknown)', which is not an endpoint of these routes")
+            }
+        }
     }
 
     /// The models each endpoint will call, and whether their keys are set: for the start-up log.
@@ -79,6 +87,10 @@ public final class Gateway: Sendable {
         }
         OperationalRoutes(gateway: self).add(to: router, methods: &methods)
         router.middlewares.add(RouteGuardMiddleware(methods: methods))
+        if !consumers.isEmpty {
+            let names = Dictionary(endpoints.map { ($0.definition.path, $0.name) }) { first, _ in first }
+            router.middlewares.add(ConsumerAuthMiddleware(directory: consumers, endpoints: names))
+        }
         router.middlewares.add(EndpointRouter(handlers: handlers))
         let watches = runtime.watches
         return Application(
@@ -93,6 +105,11 @@ public final class Gateway: Sendable {
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
     /// within `shutdownTimeout`, and closes the upstream client.
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        if consumers.isEmpty, !Self.isLoopback(options.host) {
+            logger.warning("no consumers are configured: every endpoint is open to anyone who can reach \(options.host)", metadata: [
+                "hint": "add consumers to promptc.yaml (promptc keys new NAME), or serve on 127.0.0.1",
+            ])
+        }
         let application = makeApplication(onServerRunning: onServerRunning)
         var configuration = ServiceGroupConfiguration(
             services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -105,6 +122,10 @@ public final class Gateway: Sendable {
             throw error
         }
         await shutdown()
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// Closes the upstream client; call after the application stopped.

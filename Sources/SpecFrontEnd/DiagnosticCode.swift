@@ -81,6 +81,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case invalidProvider = "E0702"
     case invalidPool = "E0703"
     case invalidConfigValue = "E0704"
+    case invalidConsumer = "E0705"
 
     public var severity: Diagnostic.Severity {
         rawValue.hasPrefix("W") ? .warning : .error

@@ -15,12 +15,13 @@ struct Promptc: AsyncParsableCommand {
               promptc compile --check       # in CI: fails when Generated/ is out of date
               promptc routes                # the route table
               promptc serve --mock          # serve them, answering from the specs' examples
+              promptc keys new mobile-app   # a consumer key, and its hash for promptc.yaml
 
             Exit codes: 0 success, 1 errors in the specs or configuration (or drift),
             2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: "0.1.0",
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self]
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self, KeysCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.

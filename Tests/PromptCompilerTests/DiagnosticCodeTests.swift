@@ -81,6 +81,7 @@ let diagnosticCases: [DiagnosticCase] = [
     .init(.invalidProvider, minimalSpec, config: "providers:\n  local:\n    api: »openia\n    base_url: http://127.0.0.1:8000/v1\n"),
     .init(.invalidPool, minimalSpec, config: "pools:\n  fast:\n    strategy: »round-robin\n    members: [openai/gpt-4o-mini]\n"),
     .init(.invalidConfigValue, minimalSpec, config: "circuit_breaker:\n  failures: »0\n"),
+    .init(.invalidConsumer, minimalSpec, config: "consumers:\n  - name: app\n    key_sha256: »abc123\n"),
 ]
 
 /// Codes whose tests need several files or a folder on disk; each has its own test below.

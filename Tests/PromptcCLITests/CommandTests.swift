@@ -114,6 +114,38 @@ struct CommandTests {
         #expect(help.stdout.contains("Examples:"))
     }
 
+    /// `keys new` prints a key once and configuration lines whose hash is that key's, and the
+    /// lines work as they are: the compiler takes them.
+    @Test func keysNewPrintsAKeyAndItsHash() throws {
+        let cli = try CLI()
+        let result = try cli.run("keys", "new", "mobile-app")
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let key = try #require(lines.first { $0.hasPrefix("pc_") })
+        let hashLine = try #require(lines.first { $0.hasPrefix("key_sha256: ") })
+        let hash = String(hashLine.dropFirst("key_sha256: ".count))
+        #expect(hash == (try Self.sha256sum(key)))
+        #expect(try cli.run("keys", "new", "mobile-app").stdout.contains(key) == false)
+        try cli.write(result.stdout.components(separatedBy: "add to promptc.yaml:\n").last ?? "", to: "promptc.yaml")
+        #expect(try cli.run("check").status == 0)
+        #expect(try cli.run("keys", "new", "no spaces").status == 2)
+    }
+
+    /// The system's own sha256sum, so the check does not share code with what it checks.
+    static func sha256sum(_ text: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    }
+
     @Test func missingFolderIsAnInputError() throws {
         let result = try CLI().run("check", "NoSuchFolder")
         #expect(result.status == 1)

@@ -7,6 +7,8 @@ public struct GatewayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String
     let channel: any Channel
+    /// The consumer whose key the request carried, when consumers are configured.
+    var consumer: ConsumerDirectory.Entry?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

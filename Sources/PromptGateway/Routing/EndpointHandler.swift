@@ -56,6 +56,7 @@ struct EndpointHandler: Sendable {
             status = 200
             model = answer.model
             calls = answer.calls
+            context.consumer?.limits?.spend(tokens: answer.usage.input + answer.usage.output)
             var headers: HTTPFields = [.contentType: "application/json"]
             headers[Self.modelHeader] = answer.model
             headers[Self.attemptsHeader] = String(answer.calls)

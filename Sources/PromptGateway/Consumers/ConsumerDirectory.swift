@@ -1,0 +1,66 @@
+import Crypto
+import EndpointModel
+
+/// The configured consumers, found by key. Keys are kept only as their SHA-256 digests, as
+/// promptc.yaml has them; a presented key is hashed and compared with every consumer's digest
+/// in constant time, so neither the answer's timing nor an early exit tells how close a guess was.
+struct ConsumerDirectory: Sendable {
+    struct Entry: Sendable {
+        let consumer: Consumer
+        let digest: [UInt8]
+        /// nil: every endpoint.
+        let endpoints: Set<String>?
+        let limits: ConsumerLimits?
+    }
+
+    let entries: [Entry]
+
+    init(_ consumers: [Consumer]) {
+        entries = consumers.compactMap { consumer in
+            guard let digest = Self.bytes(hex: consumer.keySHA256) else { return nil }
+            let limits = consumer.rateLimit != nil || consumer.tokensPerMinute != nil
+                ? ConsumerLimits(requests: consumer.rateLimit, tokensPerMinute: consumer.tokensPerMinute) : nil
+            return Entry(consumer: consumer, digest: digest, endpoints: consumer.endpoints.map(Set.init), limits: limits)
+        }
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// The consumer whose key this is, after looking at every consumer.
+    func entry(forKey key: String) -> Entry? {
+        let digest = Array(SHA256.hash(data: Array(key.utf8)))
+        var found: Entry?
+        for entry in entries where Self.constantTimeEqual(entry.digest, digest) {
+            found = entry
+        }
+        return found
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
