@@ -11,6 +11,8 @@ public struct GatewaySettings: Sendable, Hashable {
     public var maxBodyBytes: Int
     public var host: String?
     public var port: Int?
+    /// Pools by name, for chain steps that name `pool/NAME`.
+    public var pools: [String: PoolDefinition] = [:]
     /// Who may call the endpoints; none means every endpoint is open.
     public var consumers: [Consumer] = []
     /// SHA-256 (hex) of the key that guards `/admin/*`.
@@ -85,5 +87,36 @@ public struct RequestRate: Sendable, Hashable {
         default: return nil
         }
         self.requests = requests
+    }
+}
+
+/// `pools:` in promptc.yaml: models that share one step of a chain, chosen by `strategy`.
+public struct PoolDefinition: Sendable, Hashable {
+    public enum Strategy: String, Sendable, Hashable, CaseIterable {
+        case roundRobin = "round_robin"
+        case leastBusy = "least_busy"
+        case weighted
+        case hash
+    }
+
+    public struct Member: Sendable, Hashable {
+        /// `provider/model`.
+        public var model: String
+        public var weight: Int
+
+        public init(model: String, weight: Int = 1) {
+            self.model = model
+            self.weight = weight
+        }
+    }
+
+    public var name: String
+    public var strategy: Strategy
+    public var members: [Member]
+
+    public init(name: String, strategy: Strategy, members: [Member]) {
+        self.name = name
+        self.strategy = strategy
+        self.members = members
     }
 }

@@ -199,6 +199,10 @@ struct GatewayConfigChecker {
         if members.isEmpty {
             reader.diagnostics.emit(.invalidPool, "pool '\(entry.key)' has no members", at: membersNode.span)
         }
+        var pool = PoolDefinition(
+            name: entry.key, strategy: entry.value["strategy"]?.string.flatMap(PoolDefinition.Strategy.init(rawValue:)) ?? .roundRobin,
+            members: [])
+        defer { settings.pools[entry.key] = pool }
         for member in members {
             let modelNode = member.entries == nil ? member : member["model"]
             if let entries = member.entries {
@@ -220,6 +224,10 @@ struct GatewayConfigChecker {
                 reader.diagnostics.emit(
                     .invalidPool, "pool member '\(model)' names unknown provider '\(provider)'\(Suggestion.didYouMean(provider, in: catalog.providers))",
                     at: modelNode.span)
+            } else {
+                var weight = 1
+                if case .integer(let value)? = member["weight"]?.scalar?.kind, value >= 1 { weight = value }
+                pool.members.append(PoolDefinition.Member(model: model, weight: weight))
             }
         }
     }

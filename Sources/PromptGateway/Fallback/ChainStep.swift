@@ -16,9 +16,12 @@ struct ChainStep: Sendable {
     /// The wire format and the request template, made on the step's first call; nil for the
     /// mock provider, and for a provider with no `base_url`, whose calls fail as `connection`.
     var wire: LazyWire?
+    /// Set when the step is `pool/NAME`: each attempt goes to one of its members.
+    var pool: Pool?
 
-    /// False when the provider needs a key and its variable is unset: the step is skipped.
-    var isConfigured: Bool { provider.apiKeyEnv == nil || apiKey != nil }
+    /// False when the provider needs a key and its variable is unset (for a pool: every
+    /// member's): the step is skipped.
+    var isConfigured: Bool { pool?.isConfigured ?? (provider.apiKeyEnv == nil || apiKey != nil) }
 }
 
 /// A chain step's adapter and request template, made once on first use. Made when routes load,

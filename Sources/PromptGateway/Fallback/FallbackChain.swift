@@ -48,7 +48,8 @@ struct FallbackChain: Sendable {
     /// request, a refusal or an answer that breaks the schema says nothing about its health.
     static let breakerFailures: Set<FailureClass> = [.connection, .timeout, .rateLimit, .serverError, .auth]
 
-    func run(_ attempt: Attempt, onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }) async throws -> ChainAnswer {
+    /// `affinity` keeps one consumer on one member of a `hash` pool.
+    func run(_ attempt: Attempt, affinity: String = "", onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }) async throws -> ChainAnswer {
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(policy.deadlineMs)
         var records: [AttemptRecord] = []
@@ -69,42 +70,67 @@ struct FallbackChain: Sendable {
             let tries = 1 + (step.retries ?? policy.retries)
             tryLoop: for tryIndex in 0..<tries {
                 try Task.checkCancellation()
-                if case .open(let retryAfterMs) = breakers.permission(for: step.model) {
-                    if tryIndex == 0 { record(step.model, AttemptRecord.circuitOpen, since: nil) }
-                    soonestHalfOpenMs = min(soonestHalfOpenMs ?? .max, retryAfterMs)
-                    break tryLoop
+                // The model this try calls: the step's own, or the member its pool picks, whose
+                // breaker has already let the call through.
+                let target: ChainStep
+                var poolMember: Int?
+                if let pool = step.pool {
+                    switch pool.choose(affinity: affinity, breakers: breakers) {
+                    case .member(let index, let member):
+                        target = member
+                        poolMember = index
+                    case .none(let retryAfterMs):
+                        if tryIndex == 0 { record(step.model, AttemptRecord.circuitOpen, since: nil) }
+                        if let retryAfterMs { soonestHalfOpenMs = min(soonestHalfOpenMs ?? .max, retryAfterMs) }
+                        break tryLoop
+                    }
+                } else {
+                    if case .open(let retryAfterMs) = breakers.permission(for: step.model) {
+                        if tryIndex == 0 { record(step.model, AttemptRecord.circuitOpen, since: nil) }
+                        soonestHalfOpenMs = min(soonestHalfOpenMs ?? .max, retryAfterMs)
+                        break tryLoop
+                    }
+                    target = step
                 }
+                // A pool counts the member busy for the call only, not for the backoff after it.
+                func release() {
+                    if let member = poolMember { step.pool?.finished(member) }
+                    poolMember = nil
+                }
+                defer { release() }
                 let remaining = deadline - clock.now
                 guard remaining > .zero else {
-                    breakers.recordNeutral(step.model)
+                    breakers.recordNeutral(target.model)
                     throw ChainFailure.deadlineExceeded(attempts: records)
                 }
                 let stepTimeout = Duration.milliseconds(step.timeoutMs ?? policy.timeoutMs)
                 let cutByDeadline = remaining < stepTimeout
                 let start = clock.now
                 do throws(AttemptFailure) {
-                    let (output, usage) = try await attempt(step, cutByDeadline ? remaining : stepTimeout)
-                    breakers.recordSuccess(step.model)
-                    record(step.model, "ok", since: start)
-                    return ChainAnswer(output: output, model: step.model, usage: usage, attempts: records)
+                    let (output, usage) = try await attempt(target, cutByDeadline ? remaining : stepTimeout)
+                    release()
+                    breakers.recordSuccess(target.model)
+                    record(target.model, "ok", since: start)
+                    return ChainAnswer(output: output, model: target.model, usage: usage, attempts: records)
                 } catch {
+                    release()
                     if Task.isCancelled {
-                        breakers.recordNeutral(step.model)
+                        breakers.recordNeutral(target.model)
                         throw CancellationError()
                     }
-                    record(step.model, error.failureClass.rawValue, since: start)
+                    record(target.model, error.failureClass.rawValue, since: start)
                     if Self.breakerFailures.contains(error.failureClass) {
-                        breakers.recordFailure(step.model)
+                        breakers.recordFailure(target.model)
                     } else {
-                        breakers.recordNeutral(step.model)
+                        breakers.recordNeutral(target.model)
                     }
-                    lastFailure = (step.model, error)
+                    lastFailure = (target.model, error)
                     if error.failureClass == .timeout, cutByDeadline {
                         throw ChainFailure.deadlineExceeded(attempts: records)
                     }
                     guard policy.on.contains(error.failureClass) else {
                         throw ChainFailure.upstreamFailed(
-                            message: "\(step.model) failed with \(error.failureClass.rawValue), which fallback.on does not list",
+                            message: "\(target.model) failed with \(error.failureClass.rawValue), which fallback.on does not list",
                             attempts: records)
                     }
                     guard tryIndex + 1 < tries else { break tryLoop }

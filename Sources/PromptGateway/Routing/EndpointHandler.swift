@@ -19,7 +19,7 @@ struct EndpointHandler: Sendable {
     init(endpoint: ServedEndpoint, runtime: GatewayRuntime) {
         self.endpoint = endpoint
         self.runtime = runtime
-        metrics = runtime.metrics.endpoint(endpoint.name, models: endpoint.chain.steps.map(\.model))
+        metrics = runtime.metrics.endpoint(endpoint.name, models: endpoint.chain.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] })
     }
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -49,9 +49,13 @@ struct EndpointHandler: Sendable {
                 ])
             }
             let (requestID, eventLoop) = (context.requestID, context.channel.eventLoop)
+            // A `hash` pool keeps a consumer on one member (and its prompt cache); without
+            // consumers, requests spread by their id.
+            let affinity = context.consumer?.consumer.name ?? requestID
             let answer = try await runtime.watches.cancellingOnDisconnect(context.channel) { [endpoint, runtime, metrics] in
                 try await runtime.runChain(
-                    endpoint, metrics: metrics, system: system, user: user, requestID: requestID, eventLoop: eventLoop)
+                    endpoint, metrics: metrics, system: system, user: user, requestID: requestID, eventLoop: eventLoop,
+                    affinity: affinity)
             }
             status = 200
             model = answer.model

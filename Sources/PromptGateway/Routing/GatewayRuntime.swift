@@ -25,7 +25,8 @@ final class GatewayRuntime: Sendable {
     /// Runs `endpoint`'s chain for one rendered prompt.
     /// `eventLoop` is the loop of the client's connection; provider calls run on it.
     func runChain(
-        _ endpoint: ServedEndpoint, metrics: EndpointMetrics, system: String?, user: String, requestID: String, eventLoop: any EventLoop
+        _ endpoint: ServedEndpoint, metrics: EndpointMetrics, system: String?, user: String, requestID: String, eventLoop: any EventLoop,
+        affinity: String
     ) async throws -> ChainAnswer {
         let call = ModelCall(
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
@@ -40,7 +41,7 @@ final class GatewayRuntime: Sendable {
                 logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
             }
             return (output, modelAnswer.usage)
-        }, onAttempt: { [self] record in
+        }, affinity: affinity, onAttempt: { [self] record in
             let modelMetrics = metrics.model(record.model)
             modelMetrics?.attempt(outcome: record.outcome)
             if record.outcome != "ok" {

@@ -65,24 +65,48 @@ enum RouteLoader {
                 timeoutMs: nil, retries: 0, parameters: definition.parameters, wire: nil)]
         }
         return try definition.models.map { (step) throws(RouteLoadError) in
-            if step.isPool {
-                throw RouteLoadError(description: "endpoint '\(definition.name)' uses \(step.model); pools are not served yet")
-            }
-            guard let provider = settings.providers[step.provider] else {
-                throw RouteLoadError(description: "endpoint '\(definition.name)' uses unknown provider '\(step.provider)' (is promptc.yaml the one it was compiled with?)")
-            }
-            let key = provider.apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
             let parameters = definition.parameters.merged(with: step.parameters)
-            var wire: LazyWire?
-            if let adapter = ProviderAdapters.adapter(for: provider.api), let baseURL = provider.baseURL {
-                let shape = ModelCall(
-                    model: step.name, system: nil, user: "", parameters: parameters, endpointName: definition.name,
-                    output: definition.output, exampleOutputs: [])
-                wire = LazyWire(adapter: adapter) { adapter.template(for: shape, baseURL: baseURL, apiKey: key) }
+            guard step.isPool else {
+                return try modelStep(
+                    step.model, definition: definition, parameters: parameters, timeoutMs: step.timeoutMs, retries: step.retries,
+                    settings: settings, environment: environment)
             }
-            return ChainStep(
-                model: step.model, modelName: step.name, provider: provider, apiKey: key,
-                timeoutMs: step.timeoutMs, retries: step.retries, parameters: parameters, wire: wire)
+            guard let pool = settings.pools[step.name], !pool.members.isEmpty else {
+                throw RouteLoadError(description: "endpoint '\(definition.name)' uses \(step.model), which promptc.yaml does not define (is it the one the routes were compiled with?)")
+            }
+            let members = try pool.members.map { (member) throws(RouteLoadError) in
+                try modelStep(
+                    member.model, definition: definition, parameters: parameters, timeoutMs: step.timeoutMs, retries: step.retries,
+                    settings: settings, environment: environment)
+            }
+            var poolStep = ChainStep(
+                model: step.model, modelName: step.name, provider: mockProvider, apiKey: nil,
+                timeoutMs: step.timeoutMs, retries: step.retries, parameters: parameters, wire: nil)
+            poolStep.pool = Pool(name: step.name, strategy: pool.strategy, members: members, weights: pool.members.map(\.weight))
+            return poolStep
         }
+    }
+
+    /// The step for one `provider/model`, with its key and request template.
+    private static func modelStep(
+        _ model: String, definition: EndpointDefinition, parameters: ModelParameters, timeoutMs: Int?, retries: Int?,
+        settings: GatewaySettings, environment: [String: String]
+    ) throws(RouteLoadError) -> ChainStep {
+        let parts = model.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let provider = settings.providers[parts[0]] else {
+            throw RouteLoadError(description: "endpoint '\(definition.name)' uses unknown provider '\(parts.first ?? model)' (is promptc.yaml the one it was compiled with?)")
+        }
+        let name = parts[1]
+        let key = provider.apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        var wire: LazyWire?
+        if let adapter = ProviderAdapters.adapter(for: provider.api), let baseURL = provider.baseURL {
+            let shape = ModelCall(
+                model: name, system: nil, user: "", parameters: parameters, endpointName: definition.name,
+                output: definition.output, exampleOutputs: [])
+            wire = LazyWire(adapter: adapter) { adapter.template(for: shape, baseURL: baseURL, apiKey: key) }
+        }
+        return ChainStep(
+            model: model, modelName: name, provider: provider, apiKey: key,
+            timeoutMs: timeoutMs, retries: retries, parameters: parameters, wire: wire)
     }
 }
