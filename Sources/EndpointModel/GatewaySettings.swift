@@ -11,6 +11,8 @@ public struct GatewaySettings: Sendable, Hashable {
     public var maxBodyBytes: Int
     public var host: String?
     public var port: Int?
+    /// The response cache's bound, in bytes (`cache_max_bytes`).
+    public var cacheMaxBytes: Int = 64 << 20
     /// Pools by name, for chain steps that name `pool/NAME`.
     public var pools: [String: PoolDefinition] = [:]
     /// Who may call the endpoints; none means every endpoint is open.

@@ -97,6 +97,9 @@ struct GatewayConfigChecker {
         if let node = root["max_body_bytes"], let bytes = positiveInteger(node, "'max_body_bytes'") {
             settings.maxBodyBytes = bytes
         }
+        if let node = root["cache_max_bytes"], let bytes = positiveInteger(node, "'cache_max_bytes'") {
+            settings.cacheMaxBytes = bytes
+        }
         if let node = root["host"], let host = reader.string(node, "'host'") { settings.host = host }
         if let node = root["port"], let port = positiveInteger(node, "'port'") {
             if port > 65_535 {

@@ -56,7 +56,8 @@ public final class Gateway: Sendable {
             breakers: breakers, backoff: Backoff())
         runtime = GatewayRuntime(
             upstream: UpstreamClient(connectTimeout: .nanoseconds(options.upstreamConnectTimeout.nanoseconds)),
-            breakers: breakers, metrics: GatewayMetrics(), logger: logger, logPrompts: options.logPrompts,
+            breakers: breakers, metrics: GatewayMetrics(), cache: ResponseCache(maximumBytes: options.settings.cacheMaxBytes),
+            logger: logger, logPrompts: options.logPrompts,
             maxBodyBytes: options.settings.maxBodyBytes)
         openAPIDocument = OpenAPIDocument(routeTable: options.routeTable)
         consumers = ConsumerDirectory(options.settings.consumers)

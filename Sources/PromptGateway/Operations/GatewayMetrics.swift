@@ -49,6 +49,8 @@ final class EndpointMetrics: Sendable {
         let fallbacks: Metrics.Counter
         /// Statuses are few (200, the 4xx and 5xx of the contract, 499); each gets its counter on first use.
         var requests: [Int: Metrics.Counter] = [:]
+        /// `hit`, `miss` and `stale`.
+        var cache: [String: Metrics.Counter] = [:]
     }
 
     private let endpoint: String
@@ -81,6 +83,16 @@ final class EndpointMetrics: Sendable {
         }
         counter.increment()
         duration.recordNanoseconds(nanoseconds)
+    }
+
+    func cache(outcome: String) {
+        let counter = withHandles { handles in
+            if let existing = handles.cache[outcome] { return existing }
+            let made = Counter(label: "promptc_cache_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)], factory: factory)
+            handles.cache[outcome] = made
+            return made
+        }
+        counter.increment()
     }
 
     func fallback() {

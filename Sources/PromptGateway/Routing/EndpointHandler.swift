@@ -11,6 +11,7 @@ import NIOCore
 struct EndpointHandler: Sendable {
     static let modelHeader = HTTPField.Name("x-promptc-model")!
     static let attemptsHeader = HTTPField.Name("x-promptc-attempts")!
+    static let cacheHeader = HTTPField.Name("x-promptc-cache")!
 
     let endpoint: ServedEndpoint
     let runtime: GatewayRuntime
@@ -27,6 +28,9 @@ struct EndpointHandler: Sendable {
         var status = 500
         var model: String?
         var calls = 0
+        // Set for an endpoint with a cache: the request's key, and whether it may read the cache.
+        var cacheKey: [UInt8]?
+        var mayReadCache = false
         defer {
             let nanoseconds = (ContinuousClock.now - started).nanoseconds
             metrics.request(status: status, nanoseconds: nanoseconds)
@@ -41,6 +45,16 @@ struct EndpointHandler: Sendable {
         do {
             let input = try await readInput(request, context: context)
             let rendered = endpoint.definition.input.fillingDefaults(input)
+            if let policy = endpoint.definition.cache, policy.ttlMs != nil {
+                let key = ResponseCache.key(endpoint: endpoint.name, specSHA256: endpoint.definition.specSHA256, input: rendered)
+                cacheKey = key
+                mayReadCache = !Self.asksNoCache(request.headers)
+                if mayReadCache, case .fresh(let entry) = runtime.cache.lookup(key) {
+                    status = 200
+                    model = entry.model
+                    return cachedResponse(entry, outcome: "hit")
+                }
+            }
             let system = endpoint.systemTemplate?.render(rendered)
             let user = endpoint.userTemplate.render(rendered)
             if runtime.logPrompts {
@@ -64,12 +78,24 @@ struct EndpointHandler: Sendable {
             var headers: HTTPFields = [.contentType: "application/json"]
             headers[Self.modelHeader] = answer.model
             headers[Self.attemptsHeader] = String(answer.calls)
-            return Response(status: .ok, headers: headers, body: .json(answer.output))
+            let body = ByteBuffer(string: CanonicalJSON.render(answer.output, pretty: false))
+            if let cacheKey, let policy = endpoint.definition.cache {
+                runtime.cache.store(cacheKey, body: body, model: answer.model, policy: policy)
+                headers[Self.cacheHeader] = "miss"
+                metrics.cache(outcome: "miss")
+            }
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
         } catch let error as GatewayError {
             status = Int(error.status.code)
             calls = error.attempts?.count { $0.isCall } ?? 0
             throw error
         } catch let failure as ChainFailure {
+            // stale_if_error: an expired answer stands in for a chain that failed.
+            if mayReadCache, let cacheKey, case .stale(let entry) = runtime.cache.lookup(cacheKey) {
+                status = 200
+                model = entry.model
+                return cachedResponse(entry, outcome: "stale")
+            }
             let error = GatewayError.from(failure)
             status = Int(error.status.code)
             calls = error.attempts?.count { $0.isCall } ?? 0
@@ -78,6 +104,24 @@ struct EndpointHandler: Sendable {
             // Nobody is left to read an answer; 499 is nginx's name for this, used in logs and metrics.
             status = 499
             return Response(status: .init(code: 499, reasonPhrase: "Client Closed Request"))
+        }
+    }
+
+    private func cachedResponse(_ entry: ResponseCache.Entry, outcome: String) -> Response {
+        metrics.cache(outcome: outcome)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[Self.modelHeader] = entry.model
+        headers[Self.attemptsHeader] = "0"
+        headers[Self.cacheHeader] = outcome
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: entry.body))
+    }
+
+    /// `Cache-Control: no-cache`: the client wants a fresh answer, not one from the cache.
+    static func asksNoCache(_ headers: HTTPFields) -> Bool {
+        guard let value = headers[.cacheControl]?.lowercased() else { return false }
+        return value.split(separator: ",").contains { directive in
+            let name = directive.trimmingCharacters(in: .whitespaces)
+            return name == "no-cache"
         }
     }
 

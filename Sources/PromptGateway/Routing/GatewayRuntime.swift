@@ -9,11 +9,16 @@ final class GatewayRuntime: Sendable {
     let breakers: CircuitBreakerRegistry
     let metrics: GatewayMetrics
     let watches = ConnectionWatchRegistry()
+    let cache: ResponseCache
     let logger: Logger
     let logPrompts: Bool
     let maxBodyBytes: Int
 
-    init(upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, logger: Logger, logPrompts: Bool, maxBodyBytes: Int) {
+    init(
+        upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, cache: ResponseCache, logger: Logger, logPrompts: Bool,
+        maxBodyBytes: Int
+    ) {
+        self.cache = cache
         self.upstream = upstream
         self.breakers = breakers
         self.metrics = metrics
