@@ -11,6 +11,8 @@ public struct GatewaySettings: Sendable, Hashable {
     public var maxBodyBytes: Int
     public var host: String?
     public var port: Int?
+    /// Prices by `provider/model`, for costs in metrics.
+    public var pricing: [String: ModelPrice] = [:]
     /// The response cache's bound, in bytes (`cache_max_bytes`).
     public var cacheMaxBytes: Int = 64 << 20
     /// Pools by name, for chain steps that name `pool/NAME`.
@@ -120,5 +122,20 @@ public struct PoolDefinition: Sendable, Hashable {
         self.name = name
         self.strategy = strategy
         self.members = members
+    }
+}
+
+/// A model's price in `pricing:`, in US dollars per million tokens.
+public struct ModelPrice: Sendable, Hashable {
+    public var inputPerMillion: Double
+    public var outputPerMillion: Double
+
+    public init(inputPerMillion: Double, outputPerMillion: Double) {
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+    }
+
+    public func cost(input: Int, output: Int) -> Double {
+        (Double(input) * inputPerMillion + Double(output) * outputPerMillion) / 1_000_000
     }
 }

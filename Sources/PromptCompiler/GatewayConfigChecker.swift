@@ -29,6 +29,7 @@ struct GatewayConfigChecker {
         }
         checkSettings(root)
         if let consumers = root["consumers"] { checkConsumers(consumers) }
+        if let pricing = root["pricing"] { checkPricing(pricing) }
         if let node = root["admin_key_sha256"], let hash = sha256Hex(node, "'admin_key_sha256'") { settings.adminKeySHA256 = hash }
         for entry in entries where !Self.topLevelKeys.contains(entry.key) {
             reader.diagnostics.emit(
@@ -157,6 +158,36 @@ struct GatewayConfigChecker {
                 consumer.tokensPerMinute = tokens
             }
             settings.consumers.append(consumer)
+        }
+    }
+
+    /// `pricing:`: per `provider/model`, `input` and `output` in US dollars per million tokens.
+    private mutating func checkPricing(_ node: SpecNode) {
+        guard let entries = reader.entries(node, "'pricing'") else { return }
+        for entry in entries {
+            guard let fields = reader.entries(entry.value, "the price of '\(entry.key)'") else { continue }
+            reader.checkKeys(fields, allowed: ["input", "output"], code: .invalidConfigValue, in: "the price of '\(entry.key)'")
+            if !entry.key.contains("/") {
+                reader.diagnostics.emit(.invalidConfigValue, "pricing names models as provider/model, not '\(entry.key)'", at: entry.keySpan)
+                continue
+            }
+            var price = ModelPrice(inputPerMillion: 0, outputPerMillion: 0)
+            for (key, keyPath) in [("input", \ModelPrice.inputPerMillion), ("output", \ModelPrice.outputPerMillion)] {
+                guard let valueNode = entry.value[key] else { continue }
+                let value: Double? = switch valueNode.scalar?.kind {
+                case .integer(let integer)?: Double(integer)
+                case .float(let float)?: float
+                default: nil
+                }
+                guard let value, value >= 0, value.isFinite else {
+                    reader.diagnostics.emit(
+                        .invalidConfigValue, "the \(key) price of '\(entry.key)' must be a number of dollars per million tokens, at least 0",
+                        at: valueNode.span)
+                    continue
+                }
+                price[keyPath: keyPath] = value
+            }
+            settings.pricing[entry.key] = price
         }
     }
 

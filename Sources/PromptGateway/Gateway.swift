@@ -58,7 +58,7 @@ public final class Gateway: Sendable {
             upstream: UpstreamClient(connectTimeout: .nanoseconds(options.upstreamConnectTimeout.nanoseconds)),
             breakers: breakers, metrics: GatewayMetrics(), cache: ResponseCache(maximumBytes: options.settings.cacheMaxBytes),
             logger: logger, logPrompts: options.logPrompts,
-            maxBodyBytes: options.settings.maxBodyBytes)
+            maxBodyBytes: options.settings.maxBodyBytes, pricing: options.settings.pricing)
         openAPIDocument = OpenAPIDocument(routeTable: options.routeTable)
         consumers = ConsumerDirectory(options.settings.consumers)
         let known = Set(endpoints.map(\.name))
@@ -87,6 +87,7 @@ public final class Gateway: Sendable {
             methods[endpoint.definition.path, default: []].append("POST")
         }
         OperationalRoutes(gateway: self).add(to: router, methods: &methods)
+        AdminRoutes(gateway: self).add(to: router, methods: &methods)
         router.middlewares.add(RouteGuardMiddleware(methods: methods))
         if !consumers.isEmpty {
             let names = Dictionary(endpoints.map { ($0.definition.path, $0.name) }) { first, _ in first }

@@ -28,12 +28,16 @@ struct ConsumerDirectory: Sendable {
 
     /// The consumer whose key this is, after looking at every consumer.
     func entry(forKey key: String) -> Entry? {
-        let digest = Array(SHA256.hash(data: Array(key.utf8)))
+        let digest = Self.digest(of: key)
         var found: Entry?
         for entry in entries where Self.constantTimeEqual(entry.digest, digest) {
             found = entry
         }
         return found
+    }
+
+    static func digest(of key: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(key.utf8)))
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

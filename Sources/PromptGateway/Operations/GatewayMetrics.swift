@@ -1,3 +1,4 @@
+import EndpointModel
 import Metrics
 import Prometheus
 import Synchronization
@@ -112,6 +113,7 @@ final class ModelMetrics: Sendable {
     private let inputTokens: Metrics.Counter
     private let outputTokens: Metrics.Counter
     private let circuitOpen: Metrics.Gauge
+    private let cost: FloatingPointCounter
 
     init(model: String, factory: PrometheusMetricsFactory) {
         self.model = model
@@ -119,6 +121,7 @@ final class ModelMetrics: Sendable {
         inputTokens = Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "input")], factory: factory)
         outputTokens = Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "output")], factory: factory)
         circuitOpen = Gauge(label: "promptc_circuit_open", dimensions: [("model", model)], factory: factory)
+        cost = FloatingPointCounter(label: "promptc_cost_usd_total", dimensions: [("model", model)], factory: factory)
     }
 
     func attempt(outcome: String) {
@@ -131,9 +134,11 @@ final class ModelMetrics: Sendable {
         counter.increment()
     }
 
-    func tokens(_ usage: TokenUsage) {
+    /// The tokens an answer used, and their cost when the model has a price in `pricing:`.
+    func tokens(_ usage: TokenUsage, price: ModelPrice?) {
         if usage.input > 0 { inputTokens.increment(by: usage.input) }
         if usage.output > 0 { outputTokens.increment(by: usage.output) }
+        if let price { cost.increment(by: price.cost(input: usage.input, output: usage.output)) }
     }
 
     func circuit(open: Bool) {

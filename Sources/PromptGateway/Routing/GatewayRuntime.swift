@@ -10,15 +10,18 @@ final class GatewayRuntime: Sendable {
     let metrics: GatewayMetrics
     let watches = ConnectionWatchRegistry()
     let cache: ResponseCache
+    let upstreams = UpstreamStats()
     let logger: Logger
     let logPrompts: Bool
     let maxBodyBytes: Int
+    let pricing: [String: ModelPrice]
 
     init(
         upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, cache: ResponseCache, logger: Logger, logPrompts: Bool,
-        maxBodyBytes: Int
+        maxBodyBytes: Int, pricing: [String: ModelPrice]
     ) {
         self.cache = cache
+        self.pricing = pricing
         self.upstream = upstream
         self.breakers = breakers
         self.metrics = metrics
@@ -40,12 +43,20 @@ final class GatewayRuntime: Sendable {
             var call = call
             call.model = step.modelName
             call.parameters = step.parameters
-            let modelAnswer = try await self.call(step, call, timeout: timeout, on: eventLoop)
-            let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
-            if logPrompts {
-                logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
+            let started = ContinuousClock.now
+            upstreams.began(step.model)
+            do throws(AttemptFailure) {
+                let modelAnswer = try await self.call(step, call, timeout: timeout, on: eventLoop)
+                let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
+                upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
+                if logPrompts {
+                    logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
+                }
+                return (output, modelAnswer.usage)
+            } catch {
+                upstreams.ended(step.model, outcome: error.failureClass.rawValue, ms: (ContinuousClock.now - started).milliseconds)
+                throw error
             }
-            return (output, modelAnswer.usage)
         }, affinity: affinity, onAttempt: { [self] record in
             let modelMetrics = metrics.model(record.model)
             modelMetrics?.attempt(outcome: record.outcome)
@@ -61,7 +72,7 @@ final class GatewayRuntime: Sendable {
                 modelMetrics?.circuit(open: false)
             }
         })
-        metrics.model(answer.model)?.tokens(answer.usage)
+        metrics.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
         if answer.attempts.contains(where: { $0.model != answer.model }) { metrics.fallback() }
         return answer
     }
