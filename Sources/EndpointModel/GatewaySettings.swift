@@ -11,7 +11,9 @@ public struct GatewaySettings: Sendable, Hashable {
     public var maxBodyBytes: Int
     public var host: String?
     public var port: Int?
-    /// Prices by `provider/model`, for costs in metrics.
+    /// `usage.database`: where usage records go; nil for the default, `promptc-usage.sqlite`.
+    public var usageDatabase: String?
+    /// Prices by `provider/model`, for costs in metrics and usage records.
     public var pricing: [String: ModelPrice] = [:]
     /// The response cache's bound, in bytes (`cache_max_bytes`).
     public var cacheMaxBytes: Int = 64 << 20

@@ -30,6 +30,16 @@ struct GatewayConfigChecker {
         checkSettings(root)
         if let consumers = root["consumers"] { checkConsumers(consumers) }
         if let pricing = root["pricing"] { checkPricing(pricing) }
+        if let usage = root["usage"], let fields = reader.entries(usage, "'usage'") {
+            reader.checkKeys(fields, allowed: ["database"], code: .unknownConfigKey, in: "usage")
+            if let node = usage["database"], let database = reader.string(node, "'usage.database'") {
+                if database.isEmpty {
+                    reader.diagnostics.emit(.invalidConfigValue, "'usage.database' is empty", at: node.span, hint: "a file path, or postgres://user:pass@host:5432/db")
+                } else {
+                    settings.usageDatabase = database
+                }
+            }
+        }
         if let node = root["admin_key_sha256"], let hash = sha256Hex(node, "'admin_key_sha256'") { settings.adminKeySHA256 = hash }
         for entry in entries where !Self.topLevelKeys.contains(entry.key) {
             reader.diagnostics.emit(

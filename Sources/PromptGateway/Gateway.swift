@@ -20,12 +20,15 @@ public struct GatewayOptions: Sendable {
     /// How long a graceful stop waits for in-flight requests.
     public var shutdownTimeout: Duration
     public var upstreamConnectTimeout: Duration
+    /// The SQLite file usage records go to; nil records nothing (tests that do not look).
+    public var usageDatabase: String?
 
     public init(
         routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
         mock: Bool = false, logPrompts: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment,
-        shutdownTimeout: Duration = .seconds(30), upstreamConnectTimeout: Duration = .seconds(2)
+        shutdownTimeout: Duration = .seconds(30), upstreamConnectTimeout: Duration = .seconds(2), usageDatabase: String? = nil
     ) {
+        self.usageDatabase = usageDatabase
         self.routeTable = routeTable
         self.settings = settings
         self.host = host
@@ -45,6 +48,7 @@ public final class Gateway: Sendable {
     let endpoints: [ServedEndpoint]
     let openAPIDocument: OpenAPIDocument
     let consumers: ConsumerDirectory
+    let usage: UsageRecorder?
     let logger: Logger
 
     public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
@@ -61,6 +65,18 @@ public final class Gateway: Sendable {
             maxBodyBytes: options.settings.maxBodyBytes, pricing: options.settings.pricing)
         openAPIDocument = OpenAPIDocument(routeTable: options.routeTable)
         consumers = ConsumerDirectory(options.settings.consumers)
+        if let path = options.usageDatabase {
+            if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
+                throw RouteLoadError(description: "usage records in PostgreSQL are not supported yet; use a file path for usage.database")
+            }
+            do {
+                usage = UsageRecorder(store: try SQLiteUsageStore(path: path), logger: logger)
+            } catch {
+                throw RouteLoadError(description: "cannot open the usage database '\(path)': \(error)")
+            }
+        } else {
+            usage = nil
+        }
         let known = Set(endpoints.map(\.name))
         for consumer in options.settings.consumers {
             if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
@@ -83,7 +99,7 @@ public final class Gateway: Sendable {
         var handlers: [String: EndpointHandler] = [:]
         router.add(middleware: RequestIDMiddleware())
         for endpoint in endpoints {
-            handlers[endpoint.definition.path] = EndpointHandler(endpoint: endpoint, runtime: runtime)
+            handlers[endpoint.definition.path] = EndpointHandler(endpoint: endpoint, runtime: runtime, usage: usage)
             methods[endpoint.definition.path, default: []].append("POST")
         }
         OperationalRoutes(gateway: self).add(to: router, methods: &methods)
@@ -130,8 +146,10 @@ public final class Gateway: Sendable {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
-    /// Closes the upstream client; call after the application stopped.
+    /// Writes the usage records still queued and closes the upstream client; call after the
+    /// application stopped.
     public func shutdown() async {
+        await usage?.close()
         await runtime.upstream.shutdown()
     }
 }

@@ -16,12 +16,13 @@ struct Promptc: AsyncParsableCommand {
               promptc routes                # the route table
               promptc serve --mock          # serve them, answering from the specs' examples
               promptc keys new mobile-app   # a consumer key, and its hash for promptc.yaml
+              promptc usage --by model      # requests, tokens, cost and latency from serve's records
 
             Exit codes: 0 success, 1 errors in the specs or configuration (or drift),
             2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: "0.1.0",
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self, KeysCommand.self]
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self, KeysCommand.self, UsageCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.

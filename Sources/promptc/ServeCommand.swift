@@ -65,7 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
             routeTable: table, settings: settings,
             host: host ?? environment["PROMPTC_HOST"] ?? settings.host ?? "127.0.0.1",
             port: try port ?? environment["PROMPTC_PORT"].map(parsePort) ?? settings.port ?? 8080,
-            mock: mock, logPrompts: logPrompts, environment: environment, shutdownTimeout: .seconds(shutdownTimeout))
+            mock: mock, logPrompts: logPrompts, environment: environment, shutdownTimeout: .seconds(shutdownTimeout),
+            usageDatabase: settings.usageDatabase ?? "promptc-usage.sqlite")
         let gateway: Gateway
         do {
             gateway = try Gateway(options, logger: logger)

@@ -168,7 +168,7 @@ struct CommandTests {
     }
 
     /// `serve --mock` answers; a second gateway on the same port exits 3; SIGTERM stops the
-    /// first one cleanly.
+    /// first one cleanly, and `promptc usage` then finds the request it answered.
     @Test func serveAnswersRefusesATakenPortAndStopsOnSIGTERM() async throws {
         let cli = try CLI()
         let port = Int.random(in: 20_000...40_000)
@@ -201,5 +201,15 @@ struct CommandTests {
         server.terminate()  // SIGTERM
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)
+
+        let usage = try cli.run("usage", "--format", "json")
+        #expect(usage.status == 0, "\(usage.stderr)")
+        #expect(usage.stdout.contains(#""group": "sentiment""#), "\(usage.stdout)")
+        #expect(usage.stdout.contains(#""requests": 1"#), "\(usage.stdout)")
+        let byModel = try cli.run("usage", "--by", "model", "--since", "1h")
+        #expect(byModel.stdout.hasPrefix("model "))
+        #expect(byModel.stdout.contains("mock/openai/gpt-4o-mini"), "\(byModel.stdout)")
+        #expect(try cli.run("usage", "--since", "3x").status == 2)
+        #expect(try cli.run("usage", "--database", "none.sqlite").status == 3)
     }
 }

@@ -16,10 +16,12 @@ struct EndpointHandler: Sendable {
     let endpoint: ServedEndpoint
     let runtime: GatewayRuntime
     let metrics: EndpointMetrics
+    let usage: UsageRecorder?
 
-    init(endpoint: ServedEndpoint, runtime: GatewayRuntime) {
+    init(endpoint: ServedEndpoint, runtime: GatewayRuntime, usage: UsageRecorder? = nil) {
         self.endpoint = endpoint
         self.runtime = runtime
+        self.usage = usage
         metrics = runtime.metrics.endpoint(endpoint.name, models: endpoint.chain.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] })
     }
 
@@ -31,9 +33,22 @@ struct EndpointHandler: Sendable {
         // Set for an endpoint with a cache: the request's key, and whether it may read the cache.
         var cacheKey: [UInt8]?
         var mayReadCache = false
+        // For the usage record.
+        var tokens = TokenUsage()
+        var cacheOutcome: String?
+        var fellBack = false
+        let startedAt = Date()
         defer {
             let nanoseconds = (ContinuousClock.now - started).nanoseconds
             metrics.request(status: status, nanoseconds: nanoseconds)
+            if let usage {
+                let cost = model.flatMap { runtime.pricing[$0] }?.cost(input: tokens.input, output: tokens.output) ?? 0
+                usage.record(UsageRecord(
+                    timeMs: Int64(startedAt.timeIntervalSince1970 * 1000), requestID: context.requestID, endpoint: endpoint.name,
+                    consumer: context.consumer?.consumer.name, model: model, attempts: calls, status: status,
+                    inputTokens: tokens.input, outputTokens: tokens.output, costUSD: cost, latencyMs: Int(nanoseconds / 1_000_000),
+                    cache: cacheOutcome, fellBack: fellBack))
+            }
             var metadata: Logger.Metadata = [
                 "request_id": .string(context.requestID), "endpoint": .string(endpoint.name),
                 "status": .stringConvertible(status), "latency_ms": .stringConvertible(nanoseconds / 1_000_000),
@@ -52,6 +67,7 @@ struct EndpointHandler: Sendable {
                 if mayReadCache, case .fresh(let entry) = runtime.cache.lookup(key) {
                     status = 200
                     model = entry.model
+                    cacheOutcome = "hit"
                     return cachedResponse(entry, outcome: "hit")
                 }
             }
@@ -74,6 +90,8 @@ struct EndpointHandler: Sendable {
             status = 200
             model = answer.model
             calls = answer.calls
+            tokens = answer.usage
+            fellBack = answer.attempts.contains { $0.model != answer.model }
             context.consumer?.limits?.spend(tokens: answer.usage.input + answer.usage.output)
             var headers: HTTPFields = [.contentType: "application/json"]
             headers[Self.modelHeader] = answer.model
@@ -82,6 +100,7 @@ struct EndpointHandler: Sendable {
             if let cacheKey, let policy = endpoint.definition.cache {
                 runtime.cache.store(cacheKey, body: body, model: answer.model, policy: policy)
                 headers[Self.cacheHeader] = "miss"
+                cacheOutcome = "miss"
                 metrics.cache(outcome: "miss")
             }
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
@@ -94,6 +113,7 @@ struct EndpointHandler: Sendable {
             if mayReadCache, let cacheKey, case .stale(let entry) = runtime.cache.lookup(cacheKey) {
                 status = 200
                 model = entry.model
+                cacheOutcome = "stale"
                 return cachedResponse(entry, outcome: "stale")
             }
             let error = GatewayError.from(failure)

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+
+/// Usage records in an SQLite file, through GRDB. Its calls block, so the recorder makes them
+/// on NIO's thread pool, never on an event loop.
+public final class SQLiteUsageStore: Sendable {
+    private let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS usage (
+                    time_ms INTEGER NOT NULL, request_id TEXT NOT NULL, endpoint TEXT NOT NULL, consumer TEXT,
+                    model TEXT, attempts INTEGER NOT NULL, status INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
+                    output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, latency_ms INTEGER NOT NULL, cache TEXT,
+                    fell_back INTEGER NOT NULL);
+                CREATE INDEX IF NOT EXISTS usage_time ON usage (time_ms);
+                """)
+        }
+    }
+
+    /// Writes `records` in one transaction.
+    public func write(_ records: [UsageRecord]) throws {
+        guard !records.isEmpty else { return }
+        try queue.write { db in
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO usage (time_ms, request_id, endpoint, consumer, model, attempts, status, input_tokens,
+                    output_tokens, cost_usd, latency_ms, cache, fell_back) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for record in records {
+                try statement.execute(arguments: [
+                    record.timeMs, record.requestID, record.endpoint, record.consumer, record.model, record.attempts, record.status,
+                    record.inputTokens, record.outputTokens, record.costUSD, record.latencyMs, record.cache, record.fellBack,
+                ])
+            }
+        }
+    }
+
+    /// Every record since `timeMs`, oldest first.
+    public func records(sinceMs timeMs: Int64) throws -> [UsageRecord] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM usage WHERE time_ms >= ? ORDER BY time_ms", arguments: [timeMs]).map { row in
+                UsageRecord(
+                    timeMs: row["time_ms"], requestID: row["request_id"], endpoint: row["endpoint"], consumer: row["consumer"],
+                    model: row["model"], attempts: row["attempts"], status: row["status"], inputTokens: row["input_tokens"],
+                    outputTokens: row["output_tokens"], costUSD: row["cost_usd"], latencyMs: row["latency_ms"], cache: row["cache"],
+                    fellBack: row["fell_back"])
+            }
+        }
+    }
+}

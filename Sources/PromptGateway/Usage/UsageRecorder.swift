@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Collects usage records off the request path and writes them in batches: a request only
+/// appends to a buffer under a lock. A writer task drains the buffer every `interval` (sooner
+/// when `batchSize` records wait), and the writes themselves run on NIO's thread pool. `close`
+/// writes everything still queued: a graceful stop loses nothing.
+public final class UsageRecorder: Sendable {
+    static let batchSize = 256
+    static let interval: Duration = .milliseconds(500)
+
+    private let store: SQLiteUsageStore
+    private let logger: Logger
+    private let pending = Mutex<[UsageRecord]>([])
+    private let writer = Mutex<Task<Void, Never>?>(nil)
+    /// Serialises writes: the periodic drain and `close` never write at the same time.
+    private let writing = Mutex(())
+
+    public init(store: SQLiteUsageStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.interval)
+                await self?.drain()
+            }
+        }
+        writer.withLock { $0 = task }
+    }
+
+    func record(_ record: UsageRecord) {
+        pending.withLock { $0.append(record) }
+    }
+
+    var queued: Int { pending.withLock { $0.count } }
+
+    /// Writes what is queued now, on the thread pool.
+    func drain() async {
+        let records = pending.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+        guard !records.isEmpty else { return }
+        do {
+            try await NIOThreadPool.singleton.runIfActive { [self] in
+                try writing.withLock { _ in
+                    for start in stride(from: 0, to: records.count, by: Self.batchSize) {
+                        try store.write(Array(records[start..<min(start + Self.batchSize, records.count)]))
+                    }
+                }
+            }
+        } catch {
+            // Records are put back, to be tried again with the next batch.
+            pending.withLock { $0.insert(contentsOf: records, at: 0) }
+            logger.error("usage records could not be written; they stay queued", metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    /// Stops the writer and writes everything still queued.
+    public func close() async {
+        writer.withLock { $0?.cancel() }
+        await drain()
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import PromptCompiler
+import PromptGateway
+import SpecFrontEnd
+
+struct UsageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "usage",
+        abstract: "Summarise the usage records serve wrote: requests, errors, tokens, cost, latency.",
+        discussion: """
+            Reads the usage database named by usage.database in promptc.yaml (default
+            promptc-usage.sqlite) and groups the records since --since.
+
+              promptc usage                              # the last 24 hours, by endpoint
+              promptc usage --since 7d --by consumer
+              promptc usage --by model --format json
+            """)
+
+    @Option(help: ArgumentHelp("How far back: a number with s, m, h or d.", valueName: "duration"))
+    var since: String = "24h"
+
+    @Option(help: "Group by endpoint, model or consumer.")
+    var by: String = "endpoint"
+
+    @Option(help: "table or json.")
+    var format: String = "table"
+
+    @Option(help: ArgumentHelp("The gateway configuration.", discussion: "Default: $PROMPTC_CONFIG, else promptc.yaml when it exists."))
+    var config: String?
+
+    @Option(help: ArgumentHelp("The usage database, instead of usage.database in the configuration.", valueName: "path"))
+    var database: String?
+
+    func validate() throws {
+        guard UsageReport.Grouping(rawValue: by) != nil else { throw ValidationError("--by must be endpoint, model or consumer, not '\(by)'") }
+        guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json, not '\(format)'") }
+        guard Self.seconds(since) != nil else { throw ValidationError("--since must be a number with s, m, h or d (24h, 7d), not '\(since)'") }
+    }
+
+    func run() async throws {
+        var path = database
+        if path == nil, let configPath = SpecOptions.configPath(flag: config) {
+            let compilation = PromptCompiler.loadConfiguration(path: configPath)
+            guard compilation.errorCount == 0 else {
+                FileHandle.standardError.write(Data(DiagnosticRenderer.text(compilation.diagnostics, sources: compilation.sources).utf8))
+                throw PromptcExit.inputErrors
+            }
+            path = compilation.settings.usageDatabase
+        }
+        let file = path ?? "promptc-usage.sqlite"
+        guard FileManager.default.fileExists(atPath: file) else {
+            FileHandle.standardError.write(Data("error: there is no usage database at '\(file)' (promptc serve writes it)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+        let records: [UsageRecord]
+        do {
+            let sinceMs = Int64((Date().timeIntervalSince1970 - Double(Self.seconds(since) ?? 0)) * 1000)
+            records = try SQLiteUsageStore(path: file).records(sinceMs: sinceMs)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot read the usage database '\(file)': \(error)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+        let rows = UsageReport.rows(records, by: UsageReport.Grouping(rawValue: by) ?? .endpoint)
+        print(format == "json" ? UsageReport.json(rows) : UsageReport.table(rows, groupTitle: by), terminator: "")
+    }
+
+    static func seconds(_ text: String) -> Int? {
+        guard let unit = text.last, let number = Int(text.dropLast()), number >= 0 else { return nil }
+        switch unit {
+        case "s": return number
+        case "m": return number * 60
+        case "h": return number * 3600
+        case "d": return number * 86_400
+        default: return nil
+        }
+    }
+}
