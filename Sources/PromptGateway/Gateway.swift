@@ -20,15 +20,15 @@ public struct GatewayOptions: Sendable {
     /// How long a graceful stop waits for in-flight requests.
     public var shutdownTimeout: Duration
     public var upstreamConnectTimeout: Duration
-    /// The SQLite file usage records go to; nil records nothing (tests that do not look).
-    public var usageDatabase: String?
+    /// Where usage records go (`UsageStores.open`); nil records nothing (tests that do not look).
+    public var usageStore: (any UsageStore)?
 
     public init(
         routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
         mock: Bool = false, logPrompts: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment,
-        shutdownTimeout: Duration = .seconds(30), upstreamConnectTimeout: Duration = .seconds(2), usageDatabase: String? = nil
+        shutdownTimeout: Duration = .seconds(30), upstreamConnectTimeout: Duration = .seconds(2), usageStore: (any UsageStore)? = nil
     ) {
-        self.usageDatabase = usageDatabase
+        self.usageStore = usageStore
         self.routeTable = routeTable
         self.settings = settings
         self.host = host
@@ -65,18 +65,7 @@ public final class Gateway: Sendable {
             maxBodyBytes: options.settings.maxBodyBytes, pricing: options.settings.pricing)
         openAPIDocument = OpenAPIDocument(routeTable: options.routeTable)
         consumers = ConsumerDirectory(options.settings.consumers)
-        if let path = options.usageDatabase {
-            if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
-                throw RouteLoadError(description: "usage records in PostgreSQL are not supported yet; use a file path for usage.database")
-            }
-            do {
-                usage = UsageRecorder(store: try SQLiteUsageStore(path: path), logger: logger)
-            } catch {
-                throw RouteLoadError(description: "cannot open the usage database '\(path)': \(error)")
-            }
-        } else {
-            usage = nil
-        }
+        usage = options.usageStore.map { UsageRecorder(store: $0, logger: logger) }
         let known = Set(endpoints.map(\.name))
         for consumer in options.settings.consumers {
             if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {

@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
             host: host ?? environment["PROMPTC_HOST"] ?? settings.host ?? "127.0.0.1",
             port: try port ?? environment["PROMPTC_PORT"].map(parsePort) ?? settings.port ?? 8080,
             mock: mock, logPrompts: logPrompts, environment: environment, shutdownTimeout: .seconds(shutdownTimeout),
-            usageDatabase: settings.usageDatabase ?? "promptc-usage.sqlite")
+            usageStore: try await openUsageStore(settings.usageDatabase ?? "promptc-usage.sqlite"))
         let gateway: Gateway
         do {
             gateway = try Gateway(options, logger: logger)
@@ -88,6 +88,15 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             logWriter.flush()
             FileHandle.standardError.write(Data("error: cannot serve on \(options.host):\(options.port): \(error)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+    }
+
+    private func openUsageStore(_ database: String) async throws -> any UsageStore {
+        do {
+            return try await UsageStores.open(database)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot open the usage database \(UsageStores.redacted(database)): \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
         }
     }

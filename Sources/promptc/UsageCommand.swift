@@ -48,17 +48,20 @@ struct UsageCommand: AsyncParsableCommand {
             }
             path = compilation.settings.usageDatabase
         }
-        let file = path ?? "promptc-usage.sqlite"
-        guard FileManager.default.fileExists(atPath: file) else {
-            FileHandle.standardError.write(Data("error: there is no usage database at '\(file)' (promptc serve writes it)\n".utf8))
+        let database = path ?? "promptc-usage.sqlite"
+        let isURL = database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")
+        guard isURL || FileManager.default.fileExists(atPath: database) else {
+            FileHandle.standardError.write(Data("error: there is no usage database at '\(database)' (promptc serve writes it)\n".utf8))
             throw PromptcExit.runtimeFailure
         }
         let records: [UsageRecord]
         do {
             let sinceMs = Int64((Date().timeIntervalSince1970 - Double(Self.seconds(since) ?? 0)) * 1000)
-            records = try SQLiteUsageStore(path: file).records(sinceMs: sinceMs)
+            let store = try await UsageStores.open(database)
+            records = try await store.records(sinceMs: sinceMs)
+            await store.close()
         } catch {
-            FileHandle.standardError.write(Data("error: cannot read the usage database '\(file)': \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: cannot read the usage database \(UsageStores.redacted(database)): \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
         }
         let rows = UsageReport.rows(records, by: UsageReport.Grouping(rawValue: by) ?? .endpoint)

@@ -146,7 +146,7 @@ func sentimentSpec(name: String = "sentiment", models: [String], fallback: Strin
 func withGateway<T>(
     specs: [String], fakePort: Int, configExtra: String = "", environment: [String: String] = ["OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "GEMINI_API_KEY": "gm-test"],
     mock: Bool = false, logs: LogCapture = LogCapture(), logPrompts: Bool = false, shutdownTimeout: Duration = .seconds(2),
-    usageDatabase: String? = nil,
+    usageStore: (any UsageStore)? = nil,
     _ body: (GatewayClient, Gateway) async throws -> T
 ) async throws -> T {
     let config = """
@@ -171,7 +171,7 @@ func withGateway<T>(
     }
     let options = GatewayOptions(
         routeTable: table, settings: compilation.settings, port: 0, mock: mock, logPrompts: logPrompts,
-        environment: environment, shutdownTimeout: shutdownTimeout, upstreamConnectTimeout: .seconds(1), usageDatabase: usageDatabase)
+        environment: environment, shutdownTimeout: shutdownTimeout, upstreamConnectTimeout: .seconds(1), usageStore: usageStore)
     let gateway = try Gateway(options, logger: logs.logger())
     do {
         let result = try await withRunning({ gateway.makeApplication(onServerRunning: $0) }, shutdownTimeout: shutdownTimeout) { port in

@@ -9,13 +9,36 @@ struct UsageTests {
     static let keys = ["OPENAI_API_KEY": "sk-test-openai", "BACKUP_KEY": "sk-test-backup"]
     static let pricing = "pricing:\n  backup/gpt-4o-mini: { input: 1, output: 2 }\n"
 
-    static func temporaryDatabase() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("promptc-usage-\(UUID().uuidString).sqlite").path
+    enum Store: String, CaseIterable, Sendable {
+        case sqlite, postgres
     }
 
-    @Test func everyRoutedRequestLeavesARecord() async throws {
-        let database = Self.temporaryDatabase()
-        defer { try? FileManager.default.removeItem(atPath: database) }
+    /// A store of the kind, empty as far as the test can tell: a new SQLite file, or the
+    /// PostgreSQL database `.ci/run` starts (`PROMPTC_TEST_POSTGRES_URL`), read from the test's
+    /// start on. PostgreSQL is never skipped quietly: without the URL the test fails, unless
+    /// `PROMPTC_SKIP_POSTGRES=1` says to leave it out.
+    static func open(_ kind: Store) async throws -> (store: any UsageStore, sinceMs: Int64, database: String, cleanUp: @Sendable () -> Void)? {
+        let sinceMs = Int64(Date().timeIntervalSince1970 * 1000) - 1
+        switch kind {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-usage-\(UUID().uuidString).sqlite").path
+            return (try SQLiteUsageStore(path: path), sinceMs, path, { try? FileManager.default.removeItem(atPath: path) })
+        case .postgres:
+            let environment = ProcessInfo.processInfo.environment
+            if environment["PROMPTC_SKIP_POSTGRES"] == "1" { return nil }
+            guard let url = environment["PROMPTC_TEST_POSTGRES_URL"], url.hasPrefix("postgres") else {
+                Issue.record("PROMPTC_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it (or set PROMPTC_SKIP_POSTGRES=1)")
+                return nil
+            }
+            return (try await UsageStores.open(url), sinceMs, url, {})
+        }
+    }
+
+    @Test(arguments: Store.allCases)
+    func everyRoutedRequestLeavesARecord(kind: Store) async throws {
+        guard let (store, sinceMs, database, cleanUp) = try await Self.open(kind) else { return }
+        defer { cleanUp() }
+        let runID = UUID().uuidString
         let fake = FakeProvider()
         fake.enqueue(.status(500))
         let appKey = "pc_usage-test-app"
@@ -24,9 +47,9 @@ struct UsageTests {
         try await withFake(fake) { port in
             try await withGateway(
                 specs: [sentimentSpec(models: ["openai/gpt-4o-mini", "backup/gpt-4o-mini"], fallback: "fallback: { retries: 0 }")],
-                fakePort: port, configExtra: config, environment: Self.keys, usageDatabase: database
+                fakePort: port, configExtra: config, environment: Self.keys, usageStore: store
             ) { client, _ in
-                let fallback = try await client.post("/v1/sentiment", json: #"{"text": "one"}"#, headers: [("x-request-id", "req-1")] + headers)
+                let fallback = try await client.post("/v1/sentiment", json: #"{"text": "one"}"#, headers: [("x-request-id", "req-1-\(runID)")] + headers)
                 #expect(fallback.header("x-promptc-model") == "backup/gpt-4o-mini")
                 let direct = try await client.post("/v1/sentiment", json: #"{"text": "two"}"#, headers: headers)
                 #expect(direct.status == 200)
@@ -36,10 +59,14 @@ struct UsageTests {
                 #expect(try await client.post("/v1/sentiment", json: #"{"text": "x"}"#).status == 401)
             }
         }
-        // The gateway has stopped: every queued record is written.
-        let records = try SQLiteUsageStore(path: database).records(sinceMs: 0)
-        #expect(records.count == 3)
-        let first = try #require(records.first { $0.requestID == "req-1" })
+        // The gateway has stopped: every queued record is written (and the store closed; a
+        // new one reads them back).
+        let reader = try await UsageStores.open(database)
+        let all = try await reader.records(sinceMs: sinceMs)
+        await reader.close()
+        let records = kind == .sqlite ? all : all.filter { $0.timeMs >= sinceMs && $0.endpoint == "sentiment" && $0.consumer == "app" }
+        #expect(records.count >= 3)
+        let first = try #require(records.first { $0.requestID == "req-1-\(runID)" })
         #expect(first.endpoint == "sentiment")
         #expect(first.consumer == "app")
         #expect(first.model == "backup/gpt-4o-mini")
@@ -55,17 +82,19 @@ struct UsageTests {
 
     /// A graceful stop with calls in flight (as many as the test client keeps connections to one
     /// host): every request that was answered has its record.
-    @Test func aGracefulStopUnderLoadLosesNoRecord() async throws {
-        let database = Self.temporaryDatabase()
-        defer { try? FileManager.default.removeItem(atPath: database) }
+    @Test(arguments: Store.allCases)
+    func aGracefulStopUnderLoadLosesNoRecord(kind: Store) async throws {
+        guard let (store, sinceMs, database, cleanUp) = try await Self.open(kind) else { return }
+        defer { cleanUp() }
+        let runID = UUID().uuidString
         let fake = FakeProvider(default: .slow(milliseconds: 300, ["label": "neutral", "score": 0]))
         let tasks = try await withFake(fake) { port in
             try await withGateway(
                 specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port, shutdownTimeout: .seconds(5),
-                usageDatabase: database
+                usageStore: store
             ) { client, _ in
                 let tasks = (0..<8).map { index in
-                    Task { try await client.post("/v1/sentiment", json: #"{"text": "load"}"#, headers: [("content-type", "application/json"), ("x-request-id", "load-\(index)")]) }
+                    Task { try await client.post("/v1/sentiment", json: #"{"text": "load"}"#, headers: [("content-type", "application/json"), ("x-request-id", "load-\(index)-\(runID)")]) }
                 }
                 while fake.callCount < 8 { try await Task.sleep(for: .milliseconds(10)) }
                 return tasks  // returning starts the graceful stop with calls in flight
@@ -73,10 +102,12 @@ struct UsageTests {
         }
         var answered: Set<String> = []
         for (index, task) in tasks.enumerated() {
-            if let answer = try? await task.value, answer.status == 200 { answered.insert("load-\(index)") }
+            if let answer = try? await task.value, answer.status == 200 { answered.insert("load-\(index)-\(runID)") }
         }
         #expect(answered.count == 8)
-        let recorded = Set(try SQLiteUsageStore(path: database).records(sinceMs: 0).filter { $0.status == 200 }.map(\.requestID))
+        let reader = try await UsageStores.open(database)
+        let recorded = Set(try await reader.records(sinceMs: sinceMs).filter { $0.status == 200 }.map(\.requestID))
+        await reader.close()
         #expect(answered.isSubset(of: recorded))
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
+import NIOPosix
 
-/// Usage records in an SQLite file, through GRDB. Its calls block, so the recorder makes them
-/// on NIO's thread pool, never on an event loop.
-public final class SQLiteUsageStore: Sendable {
+/// Usage records in an SQLite file, through GRDB. GRDB's calls block, so they are made on NIO's
+/// thread pool, never on an event loop.
+public final class SQLiteUsageStore: UsageStore {
     private let queue: DatabaseQueue
 
     public init(path: String) throws {
@@ -20,13 +21,22 @@ public final class SQLiteUsageStore: Sendable {
         }
     }
 
+    public func write(_ records: [UsageRecord]) async throws {
+        try await NIOThreadPool.singleton.runIfActive { [self] in try writeNow(records) }
+    }
+
+    public func records(sinceMs timeMs: Int64) async throws -> [UsageRecord] {
+        try await NIOThreadPool.singleton.runIfActive { [self] in try recordsNow(sinceMs: timeMs) }
+    }
+
+    public func close() async {}
+
     /// Writes `records` in one transaction.
-    public func write(_ records: [UsageRecord]) throws {
+    func writeNow(_ records: [UsageRecord]) throws {
         guard !records.isEmpty else { return }
         try queue.write { db in
             let statement = try db.makeStatement(sql: """
-                INSERT INTO usage (time_ms, request_id, endpoint, consumer, model, attempts, status, input_tokens,
-                    output_tokens, cost_usd, latency_ms, cache, fell_back) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO usage (\(UsageStores.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for record in records {
                 try statement.execute(arguments: [
@@ -37,8 +47,7 @@ public final class SQLiteUsageStore: Sendable {
         }
     }
 
-    /// Every record since `timeMs`, oldest first.
-    public func records(sinceMs timeMs: Int64) throws -> [UsageRecord] {
+    func recordsNow(sinceMs timeMs: Int64) throws -> [UsageRecord] {
         try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM usage WHERE time_ms >= ? ORDER BY time_ms", arguments: [timeMs]).map { row in
                 UsageRecord(

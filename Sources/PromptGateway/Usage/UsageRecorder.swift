@@ -12,16 +12,15 @@ public final class UsageRecorder: Sendable {
     static let batchSize = 256
     static let interval: Duration = .milliseconds(500)
 
-    private let store: SQLiteUsageStore
+    private let store: any UsageStore
     private let logger: Logger
     private let pending = Mutex<[UsageRecord]>([])
     private let writer = Mutex<Task<Void, Never>?>(nil)
-    /// Serialises writes: the periodic drain and `close` never write at the same time.
-    private let writing = Mutex(())
 
-    public init(store: SQLiteUsageStore, logger: Logger) {
+    public init(store: any UsageStore, logger: Logger) {
         self.store = store
         self.logger = logger
+        // Only this task writes, until `close` has stopped it; so writes never overlap.
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.interval)
@@ -45,12 +44,8 @@ public final class UsageRecorder: Sendable {
         }
         guard !records.isEmpty else { return }
         do {
-            try await NIOThreadPool.singleton.runIfActive { [self] in
-                try writing.withLock { _ in
-                    for start in stride(from: 0, to: records.count, by: Self.batchSize) {
-                        try store.write(Array(records[start..<min(start + Self.batchSize, records.count)]))
-                    }
-                }
+            for start in stride(from: 0, to: records.count, by: Self.batchSize) {
+                try await store.write(Array(records[start..<min(start + Self.batchSize, records.count)]))
             }
         } catch {
             // Records are put back, to be tried again with the next batch.
@@ -59,9 +54,12 @@ public final class UsageRecorder: Sendable {
         }
     }
 
-    /// Stops the writer and writes everything still queued.
+    /// Stops the writer, writes everything still queued, and closes the store.
     public func close() async {
-        writer.withLock { $0?.cancel() }
+        let task = writer.withLock { $0 }
+        task?.cancel()
+        await task?.value
         await drain()
+        await store.close()
     }
 }

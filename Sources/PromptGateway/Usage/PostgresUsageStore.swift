@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
+
+/// Usage records in PostgreSQL (postgres-nio), for `usage.database: postgres://user:pass@host:5432/db`.
+/// One connection, opened on first use and again after it fails. TLS is off unless the URL asks
+/// for it with `?sslmode=require`.
+public actor PostgresUsageStore: UsageStore {
+    private let configuration: PostgresConnection.Configuration
+    private let logger = Logger(label: "promptc.usage.postgres")
+    private var connection: PostgresConnection?
+    private var nextID = 0
+
+    init(configuration: PostgresConnection.Configuration) {
+        self.configuration = configuration
+    }
+
+    public static func connect(url: String) async throws -> PostgresUsageStore {
+        guard let parts = URLComponents(string: url), let host = parts.host, let user = parts.user, !user.isEmpty else {
+            throw UsageStoreError("usage.database '\(Self.redacted(url))' is not a postgres://user:password@host:port/database URL")
+        }
+        let database = String(parts.path.drop { $0 == "/" })
+        let requireTLS = parts.queryItems?.contains { $0.name == "sslmode" && $0.value == "require" } ?? false
+        let configuration = PostgresConnection.Configuration(
+            host: host, port: parts.port ?? 5432, username: user, password: parts.password,
+            database: database.isEmpty ? nil : database, tls: requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
+        let store = PostgresUsageStore(configuration: configuration)
+        try await store.createTable()
+        return store
+    }
+
+    /// The URL without its password, for errors.
+    static func redacted(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "***"
+        return parts.string ?? "postgres://…"
+    }
+
+    private func open() async throws -> PostgresConnection {
+        if let connection, !connection.isClosed { return connection }
+        nextID += 1
+        let made = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: nextID, logger: logger).get()
+        connection = made
+        return made
+    }
+
+    private func createTable() async throws {
+        let connection = try await open()
+        try await connection.query("""
+            CREATE TABLE IF NOT EXISTS usage (
+                time_ms BIGINT NOT NULL, request_id TEXT NOT NULL, endpoint TEXT NOT NULL, consumer TEXT, model TEXT,
+                attempts INTEGER NOT NULL, status INTEGER NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+                cost_usd DOUBLE PRECISION NOT NULL, latency_ms BIGINT NOT NULL, cache TEXT, fell_back BOOLEAN NOT NULL)
+            """, logger: logger)
+        try await connection.query("CREATE INDEX IF NOT EXISTS usage_time ON usage (time_ms)", logger: logger)
+    }
+
+    /// One multi-row INSERT per call: the recorder's batches are at most 256 records, far under
+    /// PostgreSQL's limit of 65,535 parameters.
+    public func write(_ records: [UsageRecord]) async throws {
+        guard !records.isEmpty else { return }
+        var bindings = PostgresBindings(capacity: records.count * 13)
+        var rows: [String] = []
+        for (index, record) in records.enumerated() {
+            let base = index * 13
+            rows.append("(" + (1...13).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            bindings.append(record.timeMs)
+            bindings.append(record.requestID)
+            bindings.append(record.endpoint)
+            bindings.append(record.consumer)
+            bindings.append(record.model)
+            bindings.append(record.attempts)
+            bindings.append(record.status)
+            bindings.append(Int64(record.inputTokens))
+            bindings.append(Int64(record.outputTokens))
+            bindings.append(record.costUSD)
+            bindings.append(Int64(record.latencyMs))
+            bindings.append(record.cache)
+            bindings.append(record.fellBack)
+        }
+        let query = PostgresQuery(
+            unsafeSQL: "INSERT INTO usage (\(UsageStores.columns)) VALUES " + rows.joined(separator: ", "), binds: bindings)
+        do {
+            try await open().query(query, logger: logger)
+        } catch {
+            try? await connection?.close()
+            connection = nil
+            throw error
+        }
+    }
+
+    public func records(sinceMs: Int64) async throws -> [UsageRecord] {
+        let rows = try await open().query(
+            "SELECT \(unescaped: UsageStores.columns) FROM usage WHERE time_ms >= \(sinceMs) ORDER BY time_ms", logger: logger)
+        var records: [UsageRecord] = []
+        for try await (time, requestID, endpoint, consumer, model, attempts, status, input, output, cost, latency, cache, fellBack)
+            in rows.decode((Int64, String, String, String?, String?, Int, Int, Int64, Int64, Double, Int64, String?, Bool).self)
+        {
+            records.append(UsageRecord(
+                timeMs: time, requestID: requestID, endpoint: endpoint, consumer: consumer, model: model, attempts: attempts,
+                status: status, inputTokens: Int(input), outputTokens: Int(output), costUSD: cost, latencyMs: Int(latency),
+                cache: cache, fellBack: fellBack))
+        }
+        return records
+    }
+
+    public func close() async {
+        try? await connection?.close()
+        connection = nil
+    }
+}
+
+struct UsageStoreError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
