@@ -112,11 +112,7 @@ public final class Gateway: Sendable {
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
     /// within `shutdownTimeout`, and closes the upstream client.
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        if consumers.isEmpty, !Self.isLoopback(options.host) {
-            logger.warning("no consumers are configured: every endpoint is open to anyone who can reach \(options.host)", metadata: [
-                "hint": "add consumers to promptc.yaml (promptc keys new NAME), or serve on 127.0.0.1",
-            ])
-        }
+        warnIfOpenToTheNetwork()
         let application = makeApplication(onServerRunning: onServerRunning)
         var configuration = ServiceGroupConfiguration(
             services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -129,6 +125,14 @@ public final class Gateway: Sendable {
             throw error
         }
         await shutdown()
+    }
+
+    /// Without consumers every endpoint is open: fine on loopback, worth a warning elsewhere.
+    func warnIfOpenToTheNetwork() {
+        guard consumers.isEmpty, !Self.isLoopback(options.host) else { return }
+        logger.warning("no consumers are configured: every endpoint is open to anyone who can reach \(options.host)", metadata: [
+            "hint": "add consumers to promptc.yaml (promptc keys new NAME), or serve on 127.0.0.1",
+        ])
     }
 
     static func isLoopback(_ host: String) -> Bool {

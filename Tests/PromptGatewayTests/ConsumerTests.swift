@@ -118,6 +118,19 @@ struct ConsumerTests {
         }
     }
 
+    @Test(arguments: [("0.0.0.0", false, true), ("127.0.0.1", false, false), ("localhost", false, false), ("0.0.0.0", true, false)])
+    func anOpenGatewayOffLoopbackWarns(host: String, withConsumers: Bool, warns: Bool) async throws {
+        let files = Self.specs.prefix(1).map { (path: "Prompts/sentiment.yaml", contents: Data($0.utf8)) }
+        let config = Self.consumers.replacingOccurrences(of: "endpoints: [summary]", with: "endpoints: [sentiment]")
+        let compilation = PromptCompiler.compile(files: Array(files), config: withConsumers ? (path: "promptc.yaml", contents: Data(config.utf8)) : nil)
+        let table = try #require(compilation.routeTable)
+        let logs = LogCapture()
+        let gateway = try Gateway(GatewayOptions(routeTable: table, settings: compilation.settings, host: host, port: 0), logger: logs.logger())
+        gateway.warnIfOpenToTheNetwork()
+        await gateway.shutdown()
+        #expect(logs.hasLine(with: "no consumers are configured") == warns)
+    }
+
     @Test func windowsReopenAfterTheirPeriod() {
         let limits = ConsumerLimits(requests: RequestRate(requests: 1, periodSeconds: 1), tokensPerMinute: nil)
         let start = ContinuousClock.now
