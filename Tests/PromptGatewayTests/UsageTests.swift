@@ -1,5 +1,6 @@
 import EndpointModel
 import Foundation
+import Synchronization
 import Testing
 @testable import PromptGateway
 
@@ -111,6 +112,24 @@ struct UsageTests {
         #expect(answered.isSubset(of: recorded))
     }
 
+    /// A database that is down for a while: its records wait and are written once it is back.
+    @Test func recordsWaitForADatabaseThatIsDown() async throws {
+        let store = FlakyStore(failures: 2)
+        let recorder = UsageRecorder(store: store, logger: LogCapture().logger())
+        for index in 0..<3 {
+            recorder.record(UsageRecord(
+                timeMs: 0, requestID: "r\(index)", endpoint: "e", consumer: nil, model: nil, attempts: 0, status: 200,
+                inputTokens: 0, outputTokens: 0, costUSD: 0, latencyMs: 0, cache: nil, fellBack: false))
+        }
+        await recorder.drain()
+        await recorder.drain()
+        #expect(recorder.queued == 3)
+        #expect(store.written.isEmpty)
+        await recorder.close()
+        #expect(recorder.queued == 0)
+        #expect(store.written.map(\.requestID) == ["r0", "r1", "r2"])
+    }
+
     @Test func reportGroupsAndSummarises() {
         func record(_ endpoint: String, model: String?, consumer: String?, status: Int, ms: Int, fellBack: Bool = false) -> UsageRecord {
             UsageRecord(
@@ -137,4 +156,28 @@ struct UsageTests {
         #expect(keys == ["group", "requests", "errors", "fallbacks", "input_tokens", "output_tokens", "cost_usd", "p50_ms", "p95_ms"])
         #expect(UsageReport.table(byEndpoint, groupTitle: "endpoint").contains("sentiment         3       1          1"))
     }
+}
+
+/// A usage database that refuses its first writes, as one that is restarting does.
+final class FlakyStore: UsageStore {
+    private let state: Mutex<(failuresLeft: Int, written: [UsageRecord])>
+
+    init(failures: Int) {
+        state = Mutex((failures, []))
+    }
+
+    var written: [UsageRecord] { state.withLock { $0.written } }
+
+    func write(_ records: [UsageRecord]) async throws {
+        try state.withLock { state in
+            if state.failuresLeft > 0 {
+                state.failuresLeft -= 1
+                throw UsageStoreError("the database is restarting")
+            }
+            state.written += records
+        }
+    }
+
+    func records(sinceMs: Int64) async throws -> [UsageRecord] { written }
+    func close() async {}
 }

@@ -11,10 +11,14 @@ import Synchronization
 public final class UsageRecorder: Sendable {
     static let batchSize = 256
     static let interval: Duration = .milliseconds(500)
+    /// While the store is down, at most this many records wait; older ones are dropped and
+    /// counted, so an unreachable database cannot exhaust memory.
+    static let maximumQueued = 100_000
 
     private let store: any UsageStore
     private let logger: Logger
     private let pending = Mutex<[UsageRecord]>([])
+    private let dropped = Mutex(0)
     private let writer = Mutex<Task<Void, Never>?>(nil)
 
     public init(store: any UsageStore, logger: Logger) {
@@ -24,7 +28,8 @@ public final class UsageRecorder: Sendable {
         let task = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.interval)
-                await self?.drain()
+                guard let self else { return }
+                await self.drain()
             }
         }
         writer.withLock { $0 = task }
@@ -49,8 +54,19 @@ public final class UsageRecorder: Sendable {
             }
         } catch {
             // Records are put back, to be tried again with the next batch.
-            pending.withLock { $0.insert(contentsOf: records, at: 0) }
-            logger.error("usage records could not be written; they stay queued", metadata: ["error": .string("\(error)")])
+            let overflow = pending.withLock { pending in
+                pending.insert(contentsOf: records, at: 0)
+                let overflow = max(0, pending.count - Self.maximumQueued)
+                pending.removeFirst(overflow)
+                return overflow
+            }
+            let lost = dropped.withLock { dropped in
+                dropped += overflow
+                return dropped
+            }
+            logger.error("usage records could not be written; they stay queued", metadata: [
+                "error": .string("\(error)"), "queued": .stringConvertible(queued), "dropped_so_far": .stringConvertible(lost),
+            ])
         }
     }
 
