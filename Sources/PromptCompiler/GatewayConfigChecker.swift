@@ -13,6 +13,8 @@ struct GatewayConfigChecker {
     static let poolKeys = ["strategy", "members"]
     static let poolStrategies = ["round_robin", "least_busy", "weighted", "hash"]
     static let memberKeys = ["model", "weight"]
+    /// Weighted round robin adds weights up on every call; this bound keeps the sums far from overflow.
+    static let maximumWeight = 1_000_000
     static let circuitBreakerKeys = ["failures", "open_for"]
     static let consumerKeys = ["name", "key_sha256", "endpoints", "rate_limit", "tokens_per_minute"]
 
@@ -253,8 +255,9 @@ struct GatewayConfigChecker {
                 for field in entries where !Self.memberKeys.contains(field.key) {
                     reader.diagnostics.emit(.invalidPool, "unknown key '\(field.key)' in a pool member", at: field.keySpan)
                 }
-                if let weightNode = member["weight"], !(weightNode.scalar.map { if case .integer(let w) = $0.kind { w >= 1 } else { false } } ?? false) {
-                    reader.diagnostics.emit(.invalidPool, "'weight' must be a whole number of at least 1", at: weightNode.span)
+                if let weightNode = member["weight"],
+                   !(weightNode.scalar.map { if case .integer(let w) = $0.kind { (1...Self.maximumWeight).contains(w) } else { false } } ?? false) {
+                    reader.diagnostics.emit(.invalidPool, "'weight' must be a whole number from 1 to \(Self.maximumWeight)", at: weightNode.span)
                 }
             }
             guard let modelNode, let model = reader.string(modelNode, "a pool member") else {
@@ -270,7 +273,7 @@ struct GatewayConfigChecker {
                     at: modelNode.span)
             } else {
                 var weight = 1
-                if case .integer(let value)? = member["weight"]?.scalar?.kind, value >= 1 { weight = value }
+                if case .integer(let value)? = member["weight"]?.scalar?.kind, (1...Self.maximumWeight).contains(value) { weight = value }
                 pool.members.append(PoolDefinition.Member(model: model, weight: weight))
             }
         }

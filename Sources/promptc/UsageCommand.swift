@@ -70,12 +70,15 @@ struct UsageCommand: AsyncParsableCommand {
 
     static func seconds(_ text: String) -> Int? {
         guard let unit = text.last, let number = Int(text.dropLast()), number >= 0 else { return nil }
+        let scale: Int
         switch unit {
-        case "s": return number
-        case "m": return number * 60
-        case "h": return number * 3600
-        case "d": return number * 86_400
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86_400
         default: return nil
         }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : seconds
     }
 }

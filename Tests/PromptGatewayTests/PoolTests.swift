@@ -1,4 +1,6 @@
 import EndpointModel
+import Foundation
+import PromptCompiler
 import Testing
 @testable import PromptGateway
 
@@ -100,6 +102,14 @@ struct PoolTests {
                 #expect(paths.filter { $0 == Self.backupPath }.count == 2)
             }
         }
+    }
+
+    @Test func weightsAreBounded() {
+        let config = Self.pool("weighted", "      - model: openai/gpt-4o-mini\n        weight: 2000000\n")
+        let compilation = PromptCompiler.compile(
+            files: [(path: "Prompts/sentiment.yaml", contents: Data(sentimentSpec(models: ["pool/fast"]).utf8))],
+            config: (path: "promptc.yaml", contents: Data(config.utf8)))
+        #expect(compilation.diagnostics.contains { $0.code == .invalidPool && $0.message.contains("from 1 to 1000000") })
     }
 
     @Test func leastBusyPicksTheMemberWithFewestCallsInFlight() {

@@ -153,6 +153,12 @@ struct WireFormatTests {
         #expect(gemini.usage == TokenUsage(input: 17, output: 3))
     }
 
+    /// Token counts come from outside: a huge or negative one cannot make the sums overflow.
+    @Test func tokenCountsFromOutsideAreBounded() throws {
+        let answer = try OpenAIAdapter().answer(from: Array(#"{"choices":[{"message":{"content":"{}"}}],"usage":{"prompt_tokens":9000000000000000000,"completion_tokens":-5}}"#.utf8))
+        #expect(answer.usage == TokenUsage(input: TokenUsage.maximumCount, output: 0))
+    }
+
     @Test func retryAfterFromOutsideIsReadSafely() {
         #expect(UpstreamClient.retryAfterMs(["retry-after": "2"]) == 2000)
         #expect(UpstreamClient.retryAfterMs(["retry-after-ms": "150"]) == 150)

@@ -210,6 +210,7 @@ struct CommandTests {
         #expect(byModel.stdout.hasPrefix("model "))
         #expect(byModel.stdout.contains("mock/openai/gpt-4o-mini"), "\(byModel.stdout)")
         #expect(try cli.run("usage", "--since", "3x").status == 2)
+        #expect(try cli.run("usage", "--since", "999999999999999999d").status == 2)
         #expect(try cli.run("usage", "--database", "none.sqlite").status == 3)
     }
 }

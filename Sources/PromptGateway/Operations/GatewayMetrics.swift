@@ -77,23 +77,21 @@ final class EndpointMetrics: Sendable {
 
     func request(status: Int, nanoseconds: Int64) {
         let (counter, duration) = withHandles { handles in
-            if let existing = handles.requests[status] { return (existing, handles.duration) }
-            let made = Counter(label: "promptc_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status))], factory: factory)
-            handles.requests[status] = made
-            return (made, handles.duration)
+            let counter = handles.requests.counter(status) {
+                Counter(label: "promptc_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status))], factory: factory)
+            }
+            return (counter, handles.duration)
         }
         counter.increment()
         duration.recordNanoseconds(nanoseconds)
     }
 
     func cache(outcome: String) {
-        let counter = withHandles { handles in
-            if let existing = handles.cache[outcome] { return existing }
-            let made = Counter(label: "promptc_cache_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)], factory: factory)
-            handles.cache[outcome] = made
-            return made
-        }
-        counter.increment()
+        withHandles { handles in
+            handles.cache.counter(outcome) {
+                Counter(label: "promptc_cache_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)], factory: factory)
+            }
+        }.increment()
     }
 
     func fallback() {
@@ -125,13 +123,11 @@ final class ModelMetrics: Sendable {
     }
 
     func attempt(outcome: String) {
-        let counter = attempts.withLock { attempts in
-            if let existing = attempts[outcome] { return existing }
-            let made = Counter(label: "promptc_model_attempts_total", dimensions: [("model", model), ("outcome", outcome)], factory: factory)
-            attempts[outcome] = made
-            return made
-        }
-        counter.increment()
+        attempts.withLock { attempts in
+            attempts.counter(outcome) {
+                Counter(label: "promptc_model_attempts_total", dimensions: [("model", model), ("outcome", outcome)], factory: factory)
+            }
+        }.increment()
     }
 
     /// The tokens an answer used, and their cost when the model has a price in `pricing:`.
@@ -143,5 +139,15 @@ final class ModelMetrics: Sendable {
 
     func circuit(open: Bool) {
         circuitOpen.record(open ? 1 : 0)
+    }
+}
+
+extension Dictionary where Value == Metrics.Counter {
+    /// The counter for `key`, made by `make` on first use.
+    mutating func counter(_ key: Key, make: () -> Metrics.Counter) -> Metrics.Counter {
+        if let existing = self[key] { return existing }
+        let made = make()
+        self[key] = made
+        return made
     }
 }

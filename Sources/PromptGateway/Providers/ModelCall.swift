@@ -30,9 +30,15 @@ public struct TokenUsage: Sendable, Hashable {
     public var input: Int
     public var output: Int
 
+    /// No provider's answer counts more than this many tokens; counts come from outside, and
+    /// rate limits, metrics and usage records add them up.
+    public static let maximumCount = 1_000_000_000
+
+    /// Counts are clamped to `0...maximumCount`: a provider that answers a negative or huge
+    /// count must not make the sums overflow.
     public init(input: Int = 0, output: Int = 0) {
-        self.input = input
-        self.output = output
+        self.input = min(max(input, 0), Self.maximumCount)
+        self.output = min(max(output, 0), Self.maximumCount)
     }
 }
 

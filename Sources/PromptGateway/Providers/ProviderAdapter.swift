@@ -67,11 +67,6 @@ extension ProviderAdapter {
         return ProviderRequest(url: template.url, headers: template.headers, body: body, prepared: template.prepared)
     }
 
-    /// The request for `call` in one go: tests, and anything off the hot path.
-    func request(for call: ModelCall, baseURL: String, apiKey: String?) -> ProviderRequest {
-        request(template(for: call, baseURL: baseURL, apiKey: apiKey), system: call.system, user: call.user)
-    }
-
     /// The provider's answer as a JSON object, or `invalid_output` when it is not one.
     static func envelope(_ body: [UInt8]) throws(AttemptFailure) -> [String: JSONValue] {
         guard let value = try? JSONParser.parse(body), let object = value.objectValue else {
