@@ -23,6 +23,10 @@ public struct GatewaySettings: Sendable, Hashable {
     public var consumers: [Consumer] = []
     /// SHA-256 (hex) of the key that guards `/admin/*`.
     public var adminKeySHA256: String?
+    /// `limits:`: what any one client may hold of the gateway.
+    public var limits = ClientLimits()
+    /// `upstream:`: the connections to providers.
+    public var upstream = UpstreamSettings()
 
     public static let defaultMaxBodyBytes = 1 << 20
 
@@ -140,4 +144,27 @@ public struct ModelPrice: Sendable, Hashable {
     public func cost(input: Int, output: Int) -> Double {
         (Double(input) * inputPerMillion + Double(output) * outputPerMillion) / 1_000_000
     }
+}
+
+/// `limits:` in promptc.yaml (gateway-contract.md, Limits, timeouts and failure accounting).
+public struct ClientLimits: Sendable, Hashable {
+    /// Client connections served at once; more wait in the accept backlog.
+    public var maxConnections = 4096
+    /// A request's head and body must arrive within this, else 408 and the connection closes.
+    public var clientTimeoutMs = 30_000
+    /// A keep-alive connection idle this long is closed.
+    public var idleTimeoutMs = 75_000
+    /// A 400 lists at most this many violations, then says how many more.
+    public var maxErrorDetails = 100
+
+    public init() {}
+}
+
+/// `upstream:` in promptc.yaml: the pool of connections to each provider host.
+public struct UpstreamSettings: Sendable, Hashable {
+    /// Connections to one provider host; further calls wait for one (breaker-neutral).
+    public var maxConnectionsPerHost = 1000
+    public var connectTimeoutMs = 2000
+
+    public init() {}
 }

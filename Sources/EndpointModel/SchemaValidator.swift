@@ -42,15 +42,39 @@ public struct SchemaValidator: @unchecked Sendable {
     }
 
     public func validate(_ value: JSONValue) -> [Violation] {
-        var violations: [Violation] = []
+        validate(value, reportingAtMost: .max).violations
+    }
+
+    /// Every violation is counted, but only the first `limit` are spelled out: a body with a
+    /// long array of wrong items must not make an answer (or the work) grow with it.
+    public func validate(_ value: JSONValue, reportingAtMost limit: Int) -> (violations: [Violation], more: Int) {
+        var violations = Violations(limit: limit)
         validate(value, against: schema, at: { "" }, into: &violations)
-        return violations
+        return (violations.reported, violations.more)
+    }
+
+    /// Violations up to a limit, then only their count.
+    struct Violations {
+        let limit: Int
+        var reported: [Violation] = []
+        var more = 0
+
+        mutating func append(_ path: () -> String, _ message: @autoclosure () -> String) {
+            if reported.count < limit {
+                reported.append(Violation(path: path(), message: message()))
+            } else {
+                more += 1
+            }
+        }
     }
 
     /// `path` is a closure so that the JSON Pointer of a value is only spelled out when the value
     /// breaks its schema: valid values, the common case on the request path, build no strings.
-    private func validate(_ value: JSONValue, against schema: FieldSchema, at path: () -> String, into violations: inout [Violation]) {
-        func fail(_ message: String) { violations.append(Violation(path: path(), message: message)) }
+    ///
+    /// `null` is a value like any other (as in JSON Schema): a field present with `null` whose
+    /// schema is not of that type is a violation, never "absent".
+    private func validate(_ value: JSONValue, against schema: FieldSchema, at path: () -> String, into violations: inout Violations) {
+        func fail(_ message: String) { violations.append(path, message) }
 
         switch (schema.type, value) {
         case (.string, .string(let string)):
@@ -79,13 +103,17 @@ public struct SchemaValidator: @unchecked Sendable {
         case (.boolean, .bool):
             break
         case (.array, .array(let items)):
+            var lengthIsWrong = false
             if let minItems = schema.minItems, items.count < minItems {
                 fail("must have at least \(minItems) item\(minItems == 1 ? "" : "s")")
+                lengthIsWrong = true
             }
             if let maxItems = schema.maxItems, items.count > maxItems {
                 fail("must have at most \(maxItems) item\(maxItems == 1 ? "" : "s")")
+                lengthIsWrong = true
             }
-            if let itemSchema = schema.items {
+            // Items of an array whose length is already wrong are not checked.
+            if !lengthIsWrong, let itemSchema = schema.items {
                 for (index, item) in items.enumerated() {
                     validate(item, against: itemSchema, at: { JSONPointer.appending(index, to: path()) }, into: &violations)
                 }
@@ -95,16 +123,14 @@ public struct SchemaValidator: @unchecked Sendable {
             for property in schema.properties {
                 if let member = members[property.name] {
                     known += 1
-                    if member == .null, !property.isRequired { continue }
                     validate(member, against: property.schema, at: { JSONPointer.appending(property.name, to: path()) }, into: &violations)
                 } else if property.isRequired {
-                    violations.append(Violation(path: JSONPointer.appending(property.name, to: path()), message: "is required"))
+                    violations.append({ JSONPointer.appending(property.name, to: path()) }, "is required")
                 }
             }
             if known < members.count {
                 for name in members.keys.sorted() where schema.property(named: name) == nil {
-                    violations.append(Violation(
-                        path: JSONPointer.appending(name, to: path()), message: "is not a field of this object"))
+                    violations.append({ JSONPointer.appending(name, to: path()) }, "is not a field of this object")
                 }
             }
         default:

@@ -1,3 +1,4 @@
+import Foundation
 import EndpointModel
 import SpecFrontEnd
 
@@ -7,8 +8,10 @@ import SpecFrontEnd
 struct GatewayConfigChecker {
     static let topLevelKeys = [
         "providers", "pools", "consumers", "admin_key_sha256", "usage", "pricing", "cache_max_bytes",
-        "circuit_breaker", "max_body_bytes", "host", "port",
+        "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream",
     ]
+    static let limitKeys = ["max_connections", "client_timeout", "idle_timeout", "max_error_details"]
+    static let upstreamKeys = ["max_connections_per_host", "connect_timeout"]
     static let providerKeys = ["api", "base_url", "api_key_env"]
     static let poolKeys = ["strategy", "members"]
     static let poolStrategies = ["round_robin", "least_busy", "weighted", "hash"]
@@ -37,6 +40,10 @@ struct GatewayConfigChecker {
             if let node = usage["database"], let database = reader.string(node, "'usage.database'") {
                 if database.isEmpty {
                     reader.diagnostics.emit(.invalidConfigValue, "'usage.database' is empty", at: node.span, hint: "a file path, or postgres://user:pass@host:5432/db")
+                } else if DatabaseURL.isPostgres(database), let problem = Self.postgresProblem(database) {
+                    // Never the URL itself in a message: it may hold a password.
+                    reader.diagnostics.emit(.invalidConfigValue, "'usage.database' \(problem)", at: node.span,
+                                            hint: "postgres://user:password@host:5432/database?sslmode=verify-full")
                 } else {
                     settings.usageDatabase = database
                 }
@@ -105,6 +112,30 @@ struct GatewayConfigChecker {
             }
             if let node = breaker["open_for"], let milliseconds = reader.duration(node, "'circuit_breaker.open_for'") {
                 settings.circuitBreaker.openMs = milliseconds
+            }
+        }
+        if let limits = root["limits"], let fields = reader.entries(limits, "'limits'") {
+            reader.checkKeys(fields, allowed: Self.limitKeys, code: .unknownConfigKey, in: "limits")
+            if let node = limits["max_connections"], let count = positiveInteger(node, "'limits.max_connections'") {
+                settings.limits.maxConnections = count
+            }
+            if let node = limits["client_timeout"], let ms = reader.duration(node, "'limits.client_timeout'") {
+                settings.limits.clientTimeoutMs = ms
+            }
+            if let node = limits["idle_timeout"], let ms = reader.duration(node, "'limits.idle_timeout'") {
+                settings.limits.idleTimeoutMs = ms
+            }
+            if let node = limits["max_error_details"], let count = positiveInteger(node, "'limits.max_error_details'") {
+                settings.limits.maxErrorDetails = count
+            }
+        }
+        if let upstream = root["upstream"], let fields = reader.entries(upstream, "'upstream'") {
+            reader.checkKeys(fields, allowed: Self.upstreamKeys, code: .unknownConfigKey, in: "upstream")
+            if let node = upstream["max_connections_per_host"], let count = positiveInteger(node, "'upstream.max_connections_per_host'") {
+                settings.upstream.maxConnectionsPerHost = count
+            }
+            if let node = upstream["connect_timeout"], let ms = reader.duration(node, "'upstream.connect_timeout'") {
+                settings.upstream.connectTimeoutMs = ms
             }
         }
         if let node = root["max_body_bytes"], let bytes = positiveInteger(node, "'max_body_bytes'") {
@@ -214,6 +245,19 @@ struct GatewayConfigChecker {
             return nil
         }
         return hash
+    }
+
+    /// What is wrong with a PostgreSQL URL, if anything.
+    static func postgresProblem(_ url: String) -> String? {
+        guard let parts = URLComponents(string: url), parts.host?.isEmpty == false, parts.user?.isEmpty == false else {
+            return "is not a postgres://user:password@host:port/database URL"
+        }
+        do {
+            _ = try DatabaseURL.sslMode(parts)
+            return nil
+        } catch {
+            return "has \(error)"
+        }
     }
 
     private mutating func positiveInteger(_ node: SpecNode, _ what: String) -> Int? {

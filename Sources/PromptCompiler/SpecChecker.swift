@@ -195,6 +195,12 @@ struct SpecChecker {
             }
             column += segment.unicodeScalars.count + 1
         }
+        if valid, let reserved = ReservedPaths.owner(of: path) {
+            reader.diagnostics.emit(
+                .reservedRoute, "route path '\(path)' is reserved: \(reserved)", at: node.span,
+                hint: "choose another path, e.g. 'POST /v1\(path)'")
+            valid = false
+        }
         return valid ? (method, path) : nil
     }
 

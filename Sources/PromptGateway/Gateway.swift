@@ -1,9 +1,9 @@
 import EndpointModel
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
-import PromptCompiler
 import ServiceLifecycle
 
 /// How to run a gateway: the routes, the settings from promptc.yaml, and the serve flags.
@@ -19,15 +19,18 @@ public struct GatewayOptions: Sendable {
     public var environment: [String: String]
     /// How long a graceful stop waits for in-flight requests.
     public var shutdownTimeout: Duration
-    public var upstreamConnectTimeout: Duration
     /// Where usage records go (`UsageStores.open`); nil records nothing (tests that do not look).
     public var usageStore: (any UsageStore)?
+    /// How to get `/openapi.json`, on its first request; nil serves none.
+    public var openAPI: (@Sendable () throws -> [UInt8])?
 
     public init(
         routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
         mock: Bool = false, logPrompts: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment,
-        shutdownTimeout: Duration = .seconds(30), upstreamConnectTimeout: Duration = .seconds(2), usageStore: (any UsageStore)? = nil
+        shutdownTimeout: Duration = .seconds(30), usageStore: (any UsageStore)? = nil,
+        openAPI: (@Sendable () throws -> [UInt8])? = nil
     ) {
+        self.openAPI = openAPI
         self.usageStore = usageStore
         self.routeTable = routeTable
         self.settings = settings
@@ -37,7 +40,6 @@ public struct GatewayOptions: Sendable {
         self.logPrompts = logPrompts
         self.environment = environment
         self.shutdownTimeout = shutdownTimeout
-        self.upstreamConnectTimeout = upstreamConnectTimeout
     }
 }
 
@@ -59,13 +61,13 @@ public final class Gateway: Sendable {
             options.routeTable, settings: options.settings, mock: options.mock, environment: options.environment,
             breakers: breakers, backoff: Backoff())
         runtime = GatewayRuntime(
-            upstream: UpstreamClient(connectTimeout: .nanoseconds(options.upstreamConnectTimeout.nanoseconds)),
+            upstream: UpstreamClient(settings: options.settings.upstream),
             breakers: breakers, metrics: GatewayMetrics(), cache: ResponseCache(maximumBytes: options.settings.cacheMaxBytes),
-            logger: logger, logPrompts: options.logPrompts,
-            maxBodyBytes: options.settings.maxBodyBytes, pricing: options.settings.pricing)
-        openAPIDocument = OpenAPIDocument(routeTable: options.routeTable)
+            logger: logger, logPrompts: options.logPrompts, pricing: options.settings.pricing)
+        openAPIDocument = OpenAPIDocument(make: options.openAPI)
         consumers = ConsumerDirectory(options.settings.consumers)
-        usage = options.usageStore.map { UsageRecorder(store: $0, logger: logger) }
+        let dropped = runtime.metrics.usageRecordsDropped
+        usage = options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) }
         let known = Set(endpoints.map(\.name))
         for consumer in options.settings.consumers {
             if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
@@ -82,29 +84,52 @@ public final class Gateway: Sendable {
     }
 
     /// The Hummingbird application. `onServerRunning` is given the bound port.
+    ///
+    /// Its middleware is the request's path, outermost first: `RequestRecorder` (id, errors as
+    /// answers, the one record of every request), `RouteGuardMiddleware` (404, 405), then the
+    /// REST front for prompt endpoints; the router serves the operational routes.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: GatewayRequestContext.self)
         var methods: [String: [String]] = [:]
-        var handlers: [String: EndpointHandler] = [:]
-        router.add(middleware: RequestIDMiddleware())
+        var byPath: [String: ServedEndpoint] = [:]
+        var metrics: [String: EndpointMetrics] = [:]
         for endpoint in endpoints {
-            handlers[endpoint.definition.path] = EndpointHandler(endpoint: endpoint, runtime: runtime, usage: usage)
+            byPath[endpoint.definition.path] = endpoint
+            metrics[endpoint.name] = runtime.metrics.endpoint(
+                endpoint.name, models: endpoint.chain.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] })
             methods[endpoint.definition.path, default: []].append("POST")
         }
-        OperationalRoutes(gateway: self).add(to: router, methods: &methods)
-        AdminRoutes(gateway: self).add(to: router, methods: &methods)
-        router.middlewares.add(RouteGuardMiddleware(methods: methods))
-        if !consumers.isEmpty {
-            let names = Dictionary(endpoints.map { ($0.definition.path, $0.name) }) { first, _ in first }
-            router.middlewares.add(ConsumerAuthMiddleware(directory: consumers, endpoints: names))
-        }
-        router.middlewares.add(EndpointRouter(handlers: handlers))
+        methods.merge(OperationalRoutes.methods) { $0 + $1 }
+        methods.merge(AdminRoutes.methods) { $0 + $1 }
+        // Middleware applies to the routes added after it, so it all comes first.
+        let recorder = OutcomeRecorder(logger: logger, metrics: metrics, usage: usage, pricing: options.settings.pricing)
+        router.add(middleware: RequestRecorder(
+            recorder: recorder, endpoints: byPath.mapValues(\.name),
+            cachedPaths: Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path))))
+        router.add(middleware: RouteGuardMiddleware(methods: methods))
+        let limits = options.settings.limits
+        let pipeline = PromptPipeline(
+            consumers: ConsumerStage(directory: consumers), input: InputStage(maxErrorDetails: limits.maxErrorDetails),
+            cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
+        router.add(middleware: RESTFront(
+            endpoints: byPath, pipeline: pipeline, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes))
+        OperationalRoutes(gateway: self).add(to: router)
+        AdminRoutes(gateway: self).add(to: router)
         let watches = runtime.watches
+        let channelConfiguration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [watches.makeHandler(), RequestBoundaryHandler()],
+            idleTimeout: .milliseconds(Int64(limits.idleTimeoutMs)))
+        let clientTimeout = TimeAmount.milliseconds(Int64(limits.clientTimeoutMs))
+        let server = HTTPServerBuilder { [logger] (responder: @escaping HTTPChannelHandler.Responder) in
+            GuardedHTTP1Channel(
+                base: HTTP1Channel(responder: responder, configuration: channelConfiguration), clientTimeout: clientTimeout, logger: logger)
+        }
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [watches.makeHandler()])),
+            server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(options.host, port: options.port), serverName: nil),
+                address: .hostname(options.host, port: options.port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -142,7 +167,7 @@ public final class Gateway: Sendable {
     /// Writes the usage records still queued and closes the upstream client; call after the
     /// application stopped.
     public func shutdown() async {
-        await usage?.close()
+        await usage?.close(timeout: options.shutdownTimeout)
         await runtime.upstream.shutdown()
     }
 }

@@ -32,6 +32,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case emptyDescription = "E0111"
     case unknownKey = "E0112"
     case typeNameCollision = "E0113"
+    case reservedRoute = "E0114"
 
     // Field schemas
     case unknownSchemaKeyword = "E0201"

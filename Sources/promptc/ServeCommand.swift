@@ -51,22 +51,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The lowest level logged: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("How log lines are written: text (one line each) or json (one object per line).", valueName: "format"))
+    var logFormat: String = "text"
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let logWriter = LogWriter()
-        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level, writer: logWriter) }
+        guard let format = BufferedLogHandler.Format(rawValue: logFormat) else {
+            throw ValidationError("--log-format '\(logFormat)' is not text or json")
+        }
+        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, level: level, writer: logWriter, format: format) }
         defer { logWriter.flush() }
         let logger = Logger(label: "promptc")
         let configPath = SpecOptions.configPath(flag: config)
 
-        let (table, settings) = try load(configPath: configPath)
+        let (table, settings, openAPI) = try load(configPath: configPath)
         let options = GatewayOptions(
             routeTable: table, settings: settings,
             host: host ?? environment["PROMPTC_HOST"] ?? settings.host ?? "127.0.0.1",
             port: try port ?? environment["PROMPTC_PORT"].map(parsePort) ?? settings.port ?? 8080,
             mock: mock, logPrompts: logPrompts, environment: environment, shutdownTimeout: .seconds(shutdownTimeout),
-            usageStore: try await openUsageStore(settings.usageDatabase ?? "promptc-usage.sqlite"))
+            usageStore: try await openUsageStore(settings.usageDatabase ?? "promptc-usage.sqlite"), openAPI: openAPI)
         let gateway: Gateway
         do {
             gateway = try Gateway(options, logger: logger)
@@ -108,13 +114,14 @@ struct ServeCommand: AsyncParsableCommand {
         return port
     }
 
-    /// The route table and settings: compiled from --prompts, or read from --routes.
-    private func load(configPath: String?) throws -> (RouteTable, GatewaySettings) {
+    /// The route table, settings and OpenAPI document: compiled from --prompts, or read from
+    /// --routes and the openapi.json that promptc compile wrote beside it.
+    private func load(configPath: String?) throws -> (RouteTable, GatewaySettings, @Sendable () throws -> [UInt8]) {
         if let prompts {
             let compilation = PromptCompiler.compile(directory: prompts, configPath: configPath)
             report(compilation)
             guard let table = compilation.routeTable, compilation.errorCount == 0 else { throw PromptcExit.inputErrors }
-            return (table, compilation.settings)
+            return (table, compilation.settings, { Array(CanonicalJSON.render(OpenAPIRenderer.document(for: table)).utf8) })
         }
         var settings = GatewaySettings()
         if let configPath {
@@ -127,8 +134,13 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: cannot read the route table '\(routes)' (run promptc compile, or use --prompts DIR)\n".utf8))
             throw PromptcExit.runtimeFailure
         }
+        let openAPIPath = URL(fileURLWithPath: routes).deletingLastPathComponent().appendingPathComponent("openapi.json").path
+        let openAPI: @Sendable () throws -> [UInt8] = {
+            guard let document = FileManager.default.contents(atPath: openAPIPath) else { throw OpenAPIMissing(path: openAPIPath) }
+            return Array(document)
+        }
         do {
-            return (try RouteTable.read(from: data), settings)
+            return (try RouteTable.read(from: data), settings, openAPI)
         } catch {
             FileHandle.standardError.write(Data("error: '\(routes)' is not a promptc route table: \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
@@ -139,4 +151,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard !compilation.diagnostics.isEmpty else { return }
         FileHandle.standardError.write(Data(DiagnosticRenderer.text(compilation.diagnostics, sources: compilation.sources).utf8))
     }
+}
+
+/// `openapi.json` is not beside the route table (`promptc compile` writes both).
+struct OpenAPIMissing: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "cannot read \(path) (run promptc compile)" }
 }

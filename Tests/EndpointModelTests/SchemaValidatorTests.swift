@@ -99,7 +99,9 @@ struct SchemaValidatorTests {
         let validator = object("list", array)
         #expect(validator.validate(["list": ["a"]]).isEmpty)
         #expect(validator.validate(["list": []]).map(\.message) == ["must have at least 1 item"])
-        #expect(paths(validator.validate(["list": ["a", "", "b"]])) == ["/list", "/list/1"])
+        #expect(paths(validator.validate(["list": ["a", ""]])) == ["/list/1"])
+        // Once the length is wrong, the items are not checked.
+        #expect(paths(validator.validate(["list": ["a", "", "b"]])) == ["/list"])
     }
 
     @Test func nestedObjectsAndEveryViolationAtOnce() {
@@ -114,12 +116,40 @@ struct SchemaValidatorTests {
         #expect(paths(violations) == ["/items/1/x", "/items/2/x", "/items/2/y", "/name"])
     }
 
-    @Test func defaultsMakeFieldsOptionalAndNullIsAbsentForOptionals() {
+    @Test func defaultsMakeFieldsOptionalButNullIsAValue() {
         var language = FieldSchema(type: .string)
         language.defaultValue = "en"
-        let validator = SchemaValidator(.object([.init(name: "language", schema: language, isOptional: false)]))
+        let validator = SchemaValidator(.object([
+            .init(name: "language", schema: language, isOptional: false),
+            .init(name: "note", schema: FieldSchema(type: .string), isOptional: true),
+        ]))
         #expect(validator.validate([:]).isEmpty)
-        #expect(validator.validate(["language": .null]).isEmpty)
+        // A field present with null is not absent: JSON Schema checks null against the type.
+        #expect(validator.validate(["language": .null]) == [Violation(path: "/language", message: "must be a string, not null")])
+        #expect(paths(validator.validate(["note": .null])) == ["/note"])
+        // And null does not get the default filled in: it stays, and is refused.
+        let schema = FieldSchema.object([.init(name: "language", schema: language, isOptional: false)])
+        #expect(schema.fillingDefaults(["language": .null]) == ["language": .null])
+    }
+
+    @Test func reportsAtMostTheLimitAndCountsTheRest() {
+        var items = FieldSchema(type: .array)
+        items.items = FieldSchema(type: .integer)
+        let validator = SchemaValidator(.object([.init(name: "list", schema: items, isOptional: false)]))
+        let list = JSONValue.array((0..<10_000).map { _ in .string("x") })
+        let (violations, more) = validator.validate(["list": list], reportingAtMost: 100)
+        #expect(violations.count == 100)
+        #expect(more == 9_900)
+        #expect(violations.last?.path == "/list/99")
+    }
+
+    @Test func itemsOfAnArrayOfTheWrongLengthAreNotChecked() {
+        var items = FieldSchema(type: .array)
+        items.items = FieldSchema(type: .integer)
+        items.maxItems = 3
+        let validator = SchemaValidator(.object([.init(name: "list", schema: items, isOptional: false)]))
+        let violations = validator.validate(["list": ["a", "b", "c", "d"]])
+        #expect(violations == [Violation(path: "/list", message: "must have at most 3 items")])
     }
 
     @Test func jsonSchemaRoundTrips() throws {

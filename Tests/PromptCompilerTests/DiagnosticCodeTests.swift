@@ -42,6 +42,7 @@ let diagnosticCases: [DiagnosticCase] = [
     .init(.malformedRoute, spec(appending: "route: »/v1/demo\n")),
     .init(.unsupportedMethod, spec(appending: "route: »GET /v1/demo\n")),
     .init(.invalidPathSegment, spec(appending: "route: POST /v1/»Demo\n")),
+    .init(.reservedRoute, spec(appending: "route: »POST /metrics\n")),
     .init(.emptyDescription, spec(replacing: ["description: A demo endpoint.": "description: »\"  \""])),
     .init(.unknownKey, spec(appending: "fallback:\n  »retry: 1\n")),
     .init(.unknownSchemaKeyword, spec(replacing: ["  text: string": "  text: { type: string, »minLenght: 1 }"])),

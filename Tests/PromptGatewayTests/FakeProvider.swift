@@ -1,4 +1,5 @@
 import EndpointModel
+import HTTPTypes
 import Foundation
 import Hummingbird
 import NIOCore
@@ -29,6 +30,10 @@ final class FakeProvider: Sendable {
         case nonJSON
         /// The provider's refusal.
         case refusal
+        /// Exactly this status, headers and body: a provider's own error shapes, redirects.
+        case raw(status: Int, headers: [(String, String)], body: String)
+        /// A status with a body of `bytes` bytes, streamed.
+        case huge(status: Int, bytes: Int)
     }
 
     struct Received: Sendable {
@@ -47,6 +52,8 @@ final class FakeProvider: Sendable {
     }
 
     private let script = Mutex<[Behaviour]>([])
+    /// Behaviours by the model a request names, ahead of the script.
+    private let byModel = Mutex<[String: Behaviour]>([:])
     private let fallback: Behaviour
     private let log = Mutex<[Received]>([])
     private let cancelledCount = Mutex(0)
@@ -58,6 +65,11 @@ final class FakeProvider: Sendable {
     /// Behaviours for the next calls, in order; then the default.
     func enqueue(_ behaviours: Behaviour...) {
         script.withLock { $0.append(contentsOf: behaviours) }
+    }
+
+    /// Every request for `model` gets `behaviour`.
+    func set(_ behaviour: Behaviour, forModel model: String) {
+        byModel.withLock { $0[model] = behaviour }
     }
 
     var received: [Received] { log.withLock { $0 } }
@@ -88,7 +100,8 @@ final class FakeProvider: Sendable {
         let path = request.uri.path
         log.withLock { $0.append(Received(path: path, headers: headers, body: json)) }
         let wire = Wire(path: path)
-        switch next() {
+        let model = json["model"]?.stringValue ?? path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? "") } ?? ""
+        switch byModel.withLock({ $0[model] }) ?? next() {
         case .answer(let value): return wire.success(text: CanonicalJSON.render(value, pretty: false))
         case .text(let text): return wire.success(text: text)
         case .status(let code, let retryAfter):
@@ -126,6 +139,22 @@ final class FakeProvider: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>upstream trouble</html>")))
         case .refusal:
             return wire.refusal()
+        case .raw(let status, let headers, let body):
+            var fields: HTTPFields = [:]
+            for (name, value) in headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
+            return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .huge(let status, let bytes):
+            let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 << 10)
+            return Response(
+                status: .init(code: status), headers: [.contentType: "application/json"],
+                body: ResponseBody { writer in
+                    var left = bytes
+                    while left > 0 {
+                        try await writer.write(chunk.getSlice(at: 0, length: min(left, chunk.readableBytes)) ?? chunk)
+                        left -= chunk.readableBytes
+                    }
+                    try await writer.finish(nil)
+                })
         }
     }
 

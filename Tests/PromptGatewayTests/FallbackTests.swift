@@ -200,20 +200,6 @@ struct FallbackTests {
         }
     }
 
-    @Test func halfOpenTrialFailureOpensAgain() {
-        let breakers = CircuitBreakerRegistry(settings: CircuitBreakerSettings(failureThreshold: 2, openMs: 1000))
-        let start = ContinuousClock.now
-        breakers.recordFailure("m", now: start)
-        #expect(breakers.permission(for: "m", now: start) == .allowed)
-        breakers.recordFailure("m", now: start)
-        #expect(breakers.permission(for: "m", now: start + .milliseconds(10)) == .open(retryAfterMs: 990))
-        // After open_for, exactly one trial goes through.
-        #expect(breakers.permission(for: "m", now: start + .milliseconds(1001)) == .allowed)
-        #expect(breakers.permission(for: "m", now: start + .milliseconds(1002)) != .allowed)
-        breakers.recordFailure("m", now: start + .milliseconds(1100))
-        #expect(breakers.permission(for: "m", now: start + .milliseconds(1200)) == .open(retryAfterMs: 900))
-    }
-
     @Test func clientDisconnectCancelsTheAttempt() async throws {
         let fake = FakeProvider(default: .hang)
         let logs = LogCapture()

@@ -171,7 +171,8 @@ func withGateway<T>(
     }
     let options = GatewayOptions(
         routeTable: table, settings: compilation.settings, port: 0, mock: mock, logPrompts: logPrompts,
-        environment: environment, shutdownTimeout: shutdownTimeout, upstreamConnectTimeout: .seconds(1), usageStore: usageStore)
+        environment: environment, shutdownTimeout: shutdownTimeout, usageStore: usageStore,
+        openAPI: { Array(CanonicalJSON.render(OpenAPIRenderer.document(for: table)).utf8) })
     let gateway = try Gateway(options, logger: logs.logger())
     do {
         let result = try await withRunning({ gateway.makeApplication(onServerRunning: $0) }, shutdownTimeout: shutdownTimeout) { port in

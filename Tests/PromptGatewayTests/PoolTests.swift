@@ -115,13 +115,13 @@ struct PoolTests {
     @Test func leastBusyPicksTheMemberWithFewestCallsInFlight() {
         let breakers = CircuitBreakerRegistry(settings: CircuitBreakerSettings())
         let pool = Pool(name: "fast", strategy: .leastBusy, members: [Self.step("a/one"), Self.step("b/two")], weights: [1, 1])
-        guard case .member(let first, _) = pool.choose(affinity: "", breakers: breakers) else { Issue.record("no member"); return }
-        guard case .member(let second, _) = pool.choose(affinity: "", breakers: breakers) else { Issue.record("no member"); return }
+        guard case .member(let first, _, _) = pool.choose(affinity: "", breakers: breakers) else { Issue.record("no member"); return }
+        guard case .member(let second, _, _) = pool.choose(affinity: "", breakers: breakers) else { Issue.record("no member"); return }
         #expect(first != second)
         pool.finished(second)
         // `first` is still busy, so the idle one is chosen, whatever round robin would say.
         for _ in 0..<3 {
-            guard case .member(let next, _) = pool.choose(affinity: "", breakers: breakers) else { Issue.record("no member"); return }
+            guard case .member(let next, _, _) = pool.choose(affinity: "", breakers: breakers) else { Issue.record("no member"); return }
             #expect(next == second)
             pool.finished(next)
         }
@@ -130,8 +130,10 @@ struct PoolTests {
     @Test func aPoolWithEveryCircuitOpenIsSkipped() {
         let breakers = CircuitBreakerRegistry(settings: CircuitBreakerSettings(failureThreshold: 1, openMs: 5_000))
         let pool = Pool(name: "fast", strategy: .roundRobin, members: [Self.step("a/one"), Self.step("b/two")], weights: [1, 1])
-        breakers.recordFailure("a/one")
-        breakers.recordFailure("b/two")
+        for model in ["a/one", "b/two"] {
+            guard case .allowed(let ticket) = breakers.permission(for: model) else { Issue.record("closed circuit refused"); return }
+            breakers.record(.failure, for: model, ticket: ticket)
+        }
         guard case .none(let retryAfterMs) = pool.choose(affinity: "", breakers: breakers) else {
             Issue.record("a member was chosen with every circuit open")
             return

@@ -56,8 +56,8 @@ struct UsageTests {
                 #expect(direct.status == 200)
                 let invalid = try await client.post("/v1/sentiment", json: #"{"text": 2}"#, headers: headers)
                 #expect(invalid.status == 400)
-                // Not routed: no consumer key, so no record.
-                #expect(try await client.post("/v1/sentiment", json: #"{"text": "x"}"#).status == 401)
+                // Refused before the body is read: still a record, without a consumer.
+                #expect(try await client.post("/v1/sentiment", json: #"{"text": "x"}"#, headers: [("x-request-id", "req-401-\(runID)")]).status == 401)
             }
         }
         // The gateway has stopped: every queued record is written (and the store closed; a
@@ -67,6 +67,8 @@ struct UsageTests {
         await reader.close()
         let records = kind == .sqlite ? all : all.filter { $0.timeMs >= sinceMs && $0.endpoint == "sentiment" && $0.consumer == "app" }
         #expect(records.count >= 3)
+        let refused = try #require(all.first { $0.requestID == "req-401-\(runID)" })
+        #expect(refused.status == 401 && refused.consumer == nil && refused.attempts == 0)
         let first = try #require(records.first { $0.requestID == "req-1-\(runID)" })
         #expect(first.endpoint == "sentiment")
         #expect(first.consumer == "app")
@@ -112,24 +114,6 @@ struct UsageTests {
         #expect(answered.isSubset(of: recorded))
     }
 
-    /// A database that is down for a while: its records wait and are written once it is back.
-    @Test func recordsWaitForADatabaseThatIsDown() async throws {
-        let store = FlakyStore(failures: 2)
-        let recorder = UsageRecorder(store: store, logger: LogCapture().logger())
-        for index in 0..<3 {
-            recorder.record(UsageRecord(
-                timeMs: 0, requestID: "r\(index)", endpoint: "e", consumer: nil, model: nil, attempts: 0, status: 200,
-                inputTokens: 0, outputTokens: 0, costUSD: 0, latencyMs: 0, cache: nil, fellBack: false))
-        }
-        await recorder.drain()
-        await recorder.drain()
-        #expect(recorder.queued == 3)
-        #expect(store.written.isEmpty)
-        await recorder.close()
-        #expect(recorder.queued == 0)
-        #expect(store.written.map(\.requestID) == ["r0", "r1", "r2"])
-    }
-
     @Test func reportGroupsAndSummarises() {
         func record(_ endpoint: String, model: String?, consumer: String?, status: Int, ms: Int, fellBack: Bool = false) -> UsageRecord {
             UsageRecord(
@@ -158,26 +142,3 @@ struct UsageTests {
     }
 }
 
-/// A usage database that refuses its first writes, as one that is restarting does.
-final class FlakyStore: UsageStore {
-    private let state: Mutex<(failuresLeft: Int, written: [UsageRecord])>
-
-    init(failures: Int) {
-        state = Mutex((failures, []))
-    }
-
-    var written: [UsageRecord] { state.withLock { $0.written } }
-
-    func write(_ records: [UsageRecord]) async throws {
-        try state.withLock { state in
-            if state.failuresLeft > 0 {
-                state.failuresLeft -= 1
-                throw UsageStoreError("the database is restarting")
-            }
-            state.written += records
-        }
-    }
-
-    func records(sinceMs: Int64) async throws -> [UsageRecord] { written }
-    func close() async {}
-}

@@ -160,12 +160,12 @@ struct WireFormatTests {
     }
 
     @Test func retryAfterFromOutsideIsReadSafely() {
-        #expect(UpstreamClient.retryAfterMs(["retry-after": "2"]) == 2000)
-        #expect(UpstreamClient.retryAfterMs(["retry-after-ms": "150"]) == 150)
-        #expect(UpstreamClient.retryAfterMs(["retry-after": "1e300"]) == 86_400_000)
-        #expect(UpstreamClient.retryAfterMs(["retry-after": "inf"]) == nil)
-        #expect(UpstreamClient.retryAfterMs(["retry-after": "-3"]) == nil)
-        #expect(UpstreamClient.retryAfterMs(["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"]) == nil)
+        #expect(ProviderErrorClassifier.retryAfterMs(["retry-after": "2"]) == 2000)
+        #expect(ProviderErrorClassifier.retryAfterMs(["retry-after-ms": "150"]) == 150)
+        #expect(ProviderErrorClassifier.retryAfterMs(["retry-after": "1e300"]) == 86_400_000)
+        #expect(ProviderErrorClassifier.retryAfterMs(["retry-after": "inf"]) == nil)
+        #expect(ProviderErrorClassifier.retryAfterMs(["retry-after": "-3"]) == nil)
+        #expect(ProviderErrorClassifier.retryAfterMs(["retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"]) == nil)
     }
 
     /// Our `x-` extensions never reach a provider, at any depth; a field named `x-ray` does.

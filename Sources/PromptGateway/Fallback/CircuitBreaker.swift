@@ -1,78 +1,94 @@
-import EndpointModel
-import Synchronization
-
-/// One circuit breaker per `provider/model`: after `failureThreshold` consecutive failures it
-/// opens for `openMs`, during which the model is skipped; then it lets one trial call through
-/// (half-open), and that call's success closes it again while a failure re-opens it.
-final class CircuitBreakerRegistry: Sendable {
+/// The circuit of one `provider/model` (gateway-contract.md, The fallback chain; Limits,
+/// timeouts and failure accounting), as a state machine over instants a caller supplies, so
+/// that tests drive it with a clock of their own.
+///
+/// Every permission comes with a `Ticket` naming the state it was given in. An outcome only
+/// moves the circuit when its ticket belongs to the current state: a call that started before
+/// the circuit opened, or while it was half-open but was not the trial, decides nothing. So a
+/// half-open circuit is decided by exactly one call, its trial.
+struct CircuitBreaker: Sendable, Equatable {
     enum State: Sendable, Equatable {
         case closed(consecutiveFailures: Int)
         case open(until: ContinuousClock.Instant)
         case halfOpen(trialInFlight: Bool)
     }
 
-    /// What the breaker lets a caller do now.
+    /// Proof of a permission: the state's generation, and whether it is the half-open trial.
+    struct Ticket: Sendable, Hashable {
+        var generation: UInt64
+        var isTrial: Bool
+    }
+
     enum Permission: Sendable, Equatable {
-        case allowed
-        /// Skipped; the circuit half-opens after this many milliseconds.
+        case allowed(Ticket)
+        /// Skipped; the circuit may let a call through after this many milliseconds.
         case open(retryAfterMs: Int)
+
+        var isAllowed: Bool { if case .allowed = self { true } else { false } }
     }
 
-    let settings: CircuitBreakerSettings
-    private let states = Mutex<[String: State]>([:])
-
-    init(settings: CircuitBreakerSettings) {
-        self.settings = settings
+    enum Outcome: Sendable {
+        case success
+        /// A failure that says the model is unhealthy.
+        case failure
+        /// Tells nothing of the model's health (cancelled, a bad request, our own queue).
+        case neutral
     }
 
-    func permission(for model: String, now: ContinuousClock.Instant = .now) -> Permission {
-        states.withLock { states in
-            switch states[model] ?? .closed(consecutiveFailures: 0) {
-            case .closed:
-                return .allowed
-            case .open(let until):
-                if now >= until {
-                    states[model] = .halfOpen(trialInFlight: true)
-                    return .allowed
-                }
-                return .open(retryAfterMs: max(1, (until - now).milliseconds))
-            case .halfOpen(let trialInFlight):
-                if trialInFlight { return .open(retryAfterMs: 1000) }
-                states[model] = .halfOpen(trialInFlight: true)
-                return .allowed
+    /// While a trial is out, others wait about this long before asking again.
+    static let trialRetryAfterMs = 1000
+
+    let failureThreshold: Int
+    let openFor: Duration
+    private(set) var state: State = .closed(consecutiveFailures: 0)
+    /// Grows with every change of state; tickets of an earlier generation are stale.
+    private(set) var generation: UInt64 = 0
+
+    init(failureThreshold: Int, openFor: Duration) {
+        self.failureThreshold = max(1, failureThreshold)
+        self.openFor = openFor
+    }
+
+    mutating func permission(now: ContinuousClock.Instant) -> Permission {
+        switch state {
+        case .closed:
+            return .allowed(Ticket(generation: generation, isTrial: false))
+        case .open(let until):
+            guard now >= until else { return .open(retryAfterMs: max(1, (until - now).milliseconds)) }
+            move(to: .halfOpen(trialInFlight: true))
+            return .allowed(Ticket(generation: generation, isTrial: true))
+        case .halfOpen(let trialInFlight):
+            if trialInFlight { return .open(retryAfterMs: Self.trialRetryAfterMs) }
+            state = .halfOpen(trialInFlight: true)
+            return .allowed(Ticket(generation: generation, isTrial: true))
+        }
+    }
+
+    mutating func record(_ outcome: Outcome, ticket: Ticket, now: ContinuousClock.Instant) {
+        guard ticket.generation == generation else { return }
+        switch (state, outcome) {
+        case (.closed, .success):
+            state = .closed(consecutiveFailures: 0)
+        case (.closed(let failures), .failure):
+            if failures + 1 >= failureThreshold {
+                move(to: .open(until: now + openFor))
+            } else {
+                state = .closed(consecutiveFailures: failures + 1)
             }
+        case (.halfOpen, .success) where ticket.isTrial:
+            move(to: .closed(consecutiveFailures: 0))
+        case (.halfOpen, .failure) where ticket.isTrial:
+            move(to: .open(until: now + openFor))
+        case (.halfOpen, .neutral) where ticket.isTrial:
+            // The trial told nothing: the next caller gets to try.
+            state = .halfOpen(trialInFlight: false)
+        default:
+            break
         }
     }
 
-    func recordSuccess(_ model: String) {
-        states.withLock { $0[model] = .closed(consecutiveFailures: 0) }
+    private mutating func move(to newState: State) {
+        state = newState
+        generation &+= 1
     }
-
-    func recordFailure(_ model: String, now: ContinuousClock.Instant = .now) {
-        states.withLock { states in
-            let openUntil = now + .milliseconds(settings.openMs)
-            switch states[model] ?? .closed(consecutiveFailures: 0) {
-            case .closed(let failures):
-                let count = failures + 1
-                states[model] = count >= settings.failureThreshold ? .open(until: openUntil) : .closed(consecutiveFailures: count)
-            case .halfOpen, .open:
-                states[model] = .open(until: openUntil)
-            }
-        }
-    }
-
-    /// A call that ended without telling anything about the model's health (the client went
-    /// away, or the answer broke the schema): a half-open trial slot is given back.
-    func recordNeutral(_ model: String) {
-        states.withLock { states in
-            if case .halfOpen = states[model] { states[model] = .halfOpen(trialInFlight: false) }
-        }
-    }
-
-    func state(of model: String) -> State {
-        states.withLock { $0[model] ?? .closed(consecutiveFailures: 0) }
-    }
-
-    /// Every model with an open circuit, for `/metrics`.
-    var snapshot: [String: State] { states.withLock { $0 } }
 }

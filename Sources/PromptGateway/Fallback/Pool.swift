@@ -31,7 +31,7 @@ final class Pool: Sendable {
     var isConfigured: Bool { members.contains(where: \.isConfigured) }
 
     enum Choice {
-        case member(index: Int, step: ChainStep)
+        case member(index: Int, step: ChainStep, ticket: CircuitBreaker.Ticket)
         /// No member could take the call; the soonest circuit half-opens after this long, if any.
         case none(retryAfterMs: Int?)
     }
@@ -42,9 +42,9 @@ final class Pool: Sendable {
         var soonest: Int?
         for index in order(affinity: affinity) where members[index].isConfigured {
             switch breakers.permission(for: members[index].model) {
-            case .allowed:
+            case .allowed(let ticket):
                 state.withLock { $0.inFlight[index] += 1 }
-                return .member(index: index, step: members[index])
+                return .member(index: index, step: members[index], ticket: ticket)
             case .open(let retryAfterMs):
                 soonest = min(soonest ?? .max, retryAfterMs)
             }

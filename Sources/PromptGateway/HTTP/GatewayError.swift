@@ -11,6 +11,8 @@ struct GatewayError: Error, Sendable {
     var type: String
     var message: String
     var details: [Violation] = []
+    /// Violations left out of `details` by `limits.max_error_details`.
+    var moreDetails = 0
     var attempts: [AttemptRecord]?
     var headers: HTTPFields = [:]
 
@@ -40,6 +42,29 @@ struct GatewayError: Error, Sendable {
         GatewayError(status: .badRequest, type: "invalid_request", message: message, details: details)
     }
 
+    /// Any error a stage threw, as the answer it stands for.
+    static func from(_ error: any Error) -> GatewayError {
+        switch error {
+        case let error as GatewayError: return error
+        case let failure as ChainFailure: return from(failure)
+        case let error as HTTPError: return translate(error)
+        case is ConnectionWatchRegistry.ClientGone, is CancellationError:
+            // Nobody is left to read an answer; 499 is nginx's name for this, used in logs and metrics.
+            return GatewayError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), type: "client_closed", message: "the client went away")
+        default:
+            return GatewayError(status: .internalServerError, type: "internal_error", message: "the gateway failed to answer")
+        }
+    }
+
+    /// Errors Hummingbird raises itself, in the contract's shape.
+    static func translate(_ error: HTTPError) -> GatewayError {
+        switch error.status {
+        case .contentTooLarge: return GatewayError(status: .contentTooLarge, type: "payload_too_large", message: error.body ?? "the request body is too large")
+        case .notFound: return GatewayError(status: .notFound, type: "not_found", message: error.body ?? "not found")
+        default: return GatewayError(status: error.status, type: "invalid_request", message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+
     static func from(_ failure: ChainFailure) -> GatewayError {
         switch failure {
         case .upstreamFailed(let message, let attempts):
@@ -60,6 +85,7 @@ struct GatewayError: Error, Sendable {
         if !details.isEmpty {
             error["details"] = .array(details.map { ["path": .string($0.path), "message": .string($0.message)] })
         }
+        if moreDetails > 0 { error["more"] = .integer(moreDetails) }
         if let attempts {
             error["attempts"] = .array(attempts.map { ["model": .string($0.model), "outcome": .string($0.outcome), "ms": .integer($0.ms)] })
         }

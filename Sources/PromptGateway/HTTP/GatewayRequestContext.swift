@@ -9,10 +9,13 @@ public struct GatewayRequestContext: RequestContext {
     let channel: any Channel
     /// The consumer whose key the request carried, when consumers are configured.
     var consumer: ConsumerDirectory.Entry?
+    /// What happened to the request, filled in as it goes; set by `RequestRecorder`.
+    var outcome: RequestOutcome
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
         requestID = ""
+        outcome = RequestOutcome(front: "rest")
     }
 }

@@ -7,7 +7,10 @@ import Hummingbird
 struct AdminRoutes {
     let gateway: Gateway
 
-    func add(to router: Router<GatewayRequestContext>, methods: inout [String: [String]]) {
+    /// The paths served here, with their methods, for `RouteGuardMiddleware`.
+    static let methods: [String: [String]] = ["/admin/upstreams": ["GET"]]
+
+    func add(to router: Router<GatewayRequestContext>) {
         let adminDigest = gateway.options.settings.adminKeySHA256.flatMap(ConsumerDirectory.bytes(hex:))
         let models = modelsByEndpoint()
         let breakers = gateway.runtime.breakers
@@ -41,7 +44,6 @@ struct AdminRoutes {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .json(["upstreams": .array(entries)]))
         }
-        methods["/admin/upstreams", default: []].append("GET")
     }
 
     /// Every model a chain can call (pool members included), with the endpoints that call it.
@@ -61,9 +63,9 @@ struct AdminRoutes {
         guard let digest else {
             throw GatewayError(status: .forbidden, type: "forbidden", message: "the admin routes are off: set admin_key_sha256 in promptc.yaml")
         }
-        guard let key = ConsumerAuthMiddleware.presentedKey(request.headers),
+        guard let key = ConsumerStage.presentedKey(request.headers),
               ConsumerDirectory.constantTimeEqual(ConsumerDirectory.digest(of: key), digest) else {
-            throw ConsumerAuthMiddleware.unauthorized("the admin routes need the admin key")
+            throw ConsumerStage.unauthorized("the admin routes need the admin key")
         }
     }
 }

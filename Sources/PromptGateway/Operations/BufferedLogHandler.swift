@@ -1,3 +1,4 @@
+import EndpointModel
 import Foundation
 import Logging
 import Synchronization
@@ -11,17 +12,29 @@ import Synchronization
 /// the gateway's CPU time. Here a line is formatted (the timestamp once a second) and appended
 /// to a buffer; the writer thread drains the buffer in batches. When standard error cannot keep
 /// up and the buffer passes `maximumBufferedBytes`, lines are dropped and counted, never waited on.
+///
+/// Every line is one line (gateway-contract.md, Limits, timeouts and failure accounting):
+/// newlines and control characters in messages and values are escaped, so a client that puts
+/// them in a header or path cannot forge a line. `--log-format json` writes one JSON object per
+/// line instead.
 public struct BufferedLogHandler: LogHandler {
+    public enum Format: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
+
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let writer: LogWriter
+    private let format: Format
 
-    public init(label: String, level: Logger.Level, writer: LogWriter) {
+    public init(label: String, level: Logger.Level, writer: LogWriter, format: Format = .text) {
         self.label = label
         self.logLevel = level
         self.writer = writer
+        self.format = format
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -38,6 +51,10 @@ public struct BufferedLogHandler: LogHandler {
             if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
             if let error = event.error { merged["error"] = .string("\(error)") }
         }
+        writer.append(format == .json ? jsonLine(event, merged) : textLine(event, merged))
+    }
+
+    private func textLine(_ event: LogEvent, _ metadata: Logger.Metadata) -> String {
         var line = writer.timestamp()
         line.reserveCapacity(256)
         line += " "
@@ -45,18 +62,50 @@ public struct BufferedLogHandler: LogHandler {
         line += " "
         line += label
         line += ":"
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
             line += " "
-            line += key
+            line += Self.oneLine(key)
             line += "="
-            line += value.description
+            line += Self.oneLine(value.description)
         }
         line += " ["
         line += event.source
         line += "] "
-        line += event.message.description
+        line += Self.oneLine(event.message.description)
         line += "\n"
-        writer.append(line)
+        return line
+    }
+
+    private func jsonLine(_ event: LogEvent, _ metadata: Logger.Metadata) -> String {
+        var members: [String: JSONValue] = [:]
+        for (key, value) in metadata { members[key] = .string(value.description) }
+        members["time"] = .string(writer.timestamp())
+        members["level"] = .string(event.level.rawValue)
+        members["label"] = .string(label)
+        members["message"] = .string(event.message.description)
+        return CanonicalJSON.render(.object(members), pretty: false) + "\n"
+    }
+
+    /// `text` with control characters (newlines among them) escaped as `\n`, `\r`, `\t` or
+    /// `\u{…}`, and backslashes doubled so an escape cannot be forged either. Text with none,
+    /// nearly every value, is returned as it is.
+    static func oneLine(_ text: String) -> String {
+        // 0xC2 and 0xE2 lead the UTF-8 of U+0085 and U+2028/2029, which some readers break lines at.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0x5C || $0 == 0xC2 || $0 == 0xE2 }) else { return text }
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count + 8)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case "\\": escaped += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x85 || scalar.value == 0x2028 || scalar.value == 0x2029:
+                escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 }
 

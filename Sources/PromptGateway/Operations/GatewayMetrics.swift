@@ -14,8 +14,12 @@ final class GatewayMetrics: Sendable {
     let factory: PrometheusMetricsFactory
     private let models = Mutex<[String: ModelMetrics]>([:])
 
+    /// `promptc_usage_records_dropped_total`: usage records dropped because the queue was full.
+    let usageRecordsDropped: Metrics.Counter
+
     init() {
         factory = PrometheusMetricsFactory(registry: registry)
+        usageRecordsDropped = Counter(label: "promptc_usage_records_dropped_total", factory: factory)
     }
 
     /// The handles of `endpoint`, whose chain calls `models`.

@@ -5,7 +5,10 @@ import NIOCore
 struct OperationalRoutes {
     let gateway: Gateway
 
-    func add(to router: Router<GatewayRequestContext>, methods: inout [String: [String]]) {
+    /// The paths served here, with their methods, for `RouteGuardMiddleware`.
+    static let methods: [String: [String]] = ["/healthz": ["GET"], "/readyz": ["GET"], "/openapi.json": ["GET"], "/metrics": ["GET"]]
+
+    func add(to router: Router<GatewayRequestContext>) {
         let endpointCount = gateway.endpoints.count
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .json(["status": "ok"]))
@@ -16,7 +19,10 @@ struct OperationalRoutes {
         }
         let document = gateway.openAPIDocument
         router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: try await document.bytes()))
+            guard let bytes = try await document.bytes() else {
+                throw GatewayError(status: .notFound, type: "not_found", message: "this gateway was started without an OpenAPI document")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: bytes))
         }
         let metrics = gateway.runtime.metrics
         router.get("/metrics") { _, _ in
@@ -24,6 +30,5 @@ struct OperationalRoutes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
-        for path in ["/healthz", "/readyz", "/openapi.json", "/metrics"] { methods[path, default: []].append("GET") }
     }
 }

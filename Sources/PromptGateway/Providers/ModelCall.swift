@@ -49,10 +49,24 @@ public struct AttemptFailure: Error, Sendable, Hashable {
     public var message: String
     /// From the provider's `Retry-After` (or `retry-after-ms`), in milliseconds.
     public var retryAfterMs: Int?
+    /// Whether the failure says the model is unhealthy and counts towards opening its circuit.
+    /// A bad request, a refusal or an answer that breaks the schema says nothing about its
+    /// health; neither does a wait for one of the gateway's own connections.
+    public var countsTowardsCircuit: Bool
+    /// What the provider said about it (its error message), kept apart from `message`: it may
+    /// quote the request, so it is logged only with `--log-prompts`.
+    public var providerMessage: String?
+    /// Whether another try on the same model may help; OpenAI's `insufficient_quota` will not
+    /// go away within a request.
+    public var retrySameModel = true
+
+    /// Failures that say a model is unhealthy.
+    static let healthFailures: Set<FailureClass> = [.connection, .timeout, .rateLimit, .serverError, .auth]
 
     public init(_ failureClass: FailureClass, _ message: String, retryAfterMs: Int? = nil) {
         self.failureClass = failureClass
         self.message = message
         self.retryAfterMs = retryAfterMs
+        countsTowardsCircuit = Self.healthFailures.contains(failureClass)
     }
 }

@@ -13,12 +13,11 @@ final class GatewayRuntime: Sendable {
     let upstreams = UpstreamStats()
     let logger: Logger
     let logPrompts: Bool
-    let maxBodyBytes: Int
     let pricing: [String: ModelPrice]
 
     init(
         upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, cache: ResponseCache, logger: Logger, logPrompts: Bool,
-        maxBodyBytes: Int, pricing: [String: ModelPrice]
+        pricing: [String: ModelPrice]
     ) {
         self.cache = cache
         self.pricing = pricing
@@ -27,14 +26,13 @@ final class GatewayRuntime: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.logPrompts = logPrompts
-        self.maxBodyBytes = maxBodyBytes
     }
 
     /// Runs `endpoint`'s chain for one rendered prompt.
     /// `eventLoop` is the loop of the client's connection; provider calls run on it.
     func runChain(
-        _ endpoint: ServedEndpoint, metrics: EndpointMetrics, system: String?, user: String, requestID: String, eventLoop: any EventLoop,
-        affinity: String
+        _ endpoint: ServedEndpoint, metrics: EndpointMetrics?, system: String?, user: String, requestID: String, eventLoop: (any EventLoop)?,
+        affinity: String, onAttempt: @escaping @Sendable (AttemptRecord) -> Void
     ) async throws -> ChainAnswer {
         let call = ModelCall(
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
@@ -55,15 +53,24 @@ final class GatewayRuntime: Sendable {
                 return (output, modelAnswer.usage)
             } catch {
                 upstreams.ended(step.model, outcome: error.failureClass.rawValue, ms: (ContinuousClock.now - started).milliseconds)
+                var metadata: Logger.Metadata = [
+                    "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(step.model),
+                    "outcome": .string(error.failureClass.rawValue), "ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
+                    "reason": .string(error.message),
+                ]
+                // The provider's own words may quote the request; like prompts, only on request.
+                if logPrompts, let said = error.providerMessage { metadata["provider_message"] = .string(said) }
+                logger.notice("attempt failed", metadata: metadata)
                 throw error
             }
         }, affinity: affinity, onAttempt: { [self] record in
-            let modelMetrics = metrics.model(record.model)
+            onAttempt(record)
+            let modelMetrics = metrics?.model(record.model)
             modelMetrics?.attempt(outcome: record.outcome)
-            if record.outcome != "ok" {
-                logger.notice("attempt failed", metadata: [
+            if !record.isCall {
+                logger.notice("model skipped", metadata: [
                     "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(record.model),
-                    "outcome": .string(record.outcome), "ms": .stringConvertible(record.ms),
+                    "outcome": .string(record.outcome),
                 ])
             }
             if case .open = breakers.state(of: record.model) {
@@ -72,12 +79,12 @@ final class GatewayRuntime: Sendable {
                 modelMetrics?.circuit(open: false)
             }
         })
-        metrics.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
-        if answer.attempts.contains(where: { $0.model != answer.model }) { metrics.fallback() }
+        metrics?.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
+        if answer.attempts.contains(where: { $0.model != answer.model }) { metrics?.fallback() }
         return answer
     }
 
-    private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration, on eventLoop: any EventLoop) async throws(AttemptFailure) -> ModelAnswer {
+    private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration, on eventLoop: (any EventLoop)?) async throws(AttemptFailure) -> ModelAnswer {
         if step.provider.api == .mock { return try MockProvider.answer(call) }
         guard let (adapter, template) = step.wire?.value else {
             throw AttemptFailure(.connection, "provider '\(step.provider.name)' has no base_url")

@@ -4,8 +4,8 @@ import NIOPosix
 import PostgresNIO
 
 /// Usage records in PostgreSQL (postgres-nio), for `usage.database: postgres://user:pass@host:5432/db`.
-/// One connection, opened on first use and again after it fails. TLS is off unless the URL asks
-/// for it with `?sslmode=require`.
+/// One connection, opened on first use and again after it fails. TLS follows the URL's
+/// `sslmode` (`PostgresURL`).
 public actor PostgresUsageStore: UsageStore {
     private let configuration: PostgresConnection.Configuration
     private let logger = Logger(label: "promptc.usage.postgres")
@@ -17,24 +17,9 @@ public actor PostgresUsageStore: UsageStore {
     }
 
     public static func connect(url: String) async throws -> PostgresUsageStore {
-        guard let parts = URLComponents(string: url), let host = parts.host, let user = parts.user, !user.isEmpty else {
-            throw UsageStoreError("usage.database '\(Self.redacted(url))' is not a postgres://user:password@host:port/database URL")
-        }
-        let database = String(parts.path.drop { $0 == "/" })
-        let requireTLS = parts.queryItems?.contains { $0.name == "sslmode" && $0.value == "require" } ?? false
-        let configuration = PostgresConnection.Configuration(
-            host: host, port: parts.port ?? 5432, username: user, password: parts.password,
-            database: database.isEmpty ? nil : database, tls: requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
-        let store = PostgresUsageStore(configuration: configuration)
+        let store = PostgresUsageStore(configuration: try PostgresURL.configuration(url))
         try await store.createTable()
         return store
-    }
-
-    /// The URL without its password, for errors.
-    static func redacted(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = "***"
-        return parts.string ?? "postgres://…"
     }
 
     private func open() async throws -> PostgresConnection {
@@ -52,8 +37,10 @@ public actor PostgresUsageStore: UsageStore {
             CREATE TABLE IF NOT EXISTS usage (
                 time_ms BIGINT NOT NULL, request_id TEXT NOT NULL, endpoint TEXT NOT NULL, consumer TEXT, model TEXT,
                 attempts INTEGER NOT NULL, status INTEGER NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
-                cost_usd DOUBLE PRECISION NOT NULL, latency_ms BIGINT NOT NULL, cache TEXT, fell_back BOOLEAN NOT NULL)
+                cost_usd DOUBLE PRECISION NOT NULL, latency_ms BIGINT NOT NULL, cache TEXT, fell_back BOOLEAN NOT NULL, record_id TEXT)
             """, logger: logger)
+        try await connection.query("ALTER TABLE usage ADD COLUMN IF NOT EXISTS record_id TEXT", logger: logger)
+        try await connection.query("CREATE UNIQUE INDEX IF NOT EXISTS usage_record_id ON usage (record_id)", logger: logger)
         try await connection.query("CREATE INDEX IF NOT EXISTS usage_time ON usage (time_ms)", logger: logger)
     }
 
@@ -61,11 +48,13 @@ public actor PostgresUsageStore: UsageStore {
     /// PostgreSQL's limit of 65,535 parameters.
     public func write(_ records: [UsageRecord]) async throws {
         guard !records.isEmpty else { return }
-        var bindings = PostgresBindings(capacity: records.count * 13)
+        let columns = 14
+        var bindings = PostgresBindings(capacity: records.count * columns)
         var rows: [String] = []
         for (index, record) in records.enumerated() {
-            let base = index * 13
-            rows.append("(" + (1...13).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            let base = index * columns
+            rows.append("(" + (1...columns).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+            bindings.append(record.id)
             bindings.append(record.timeMs)
             bindings.append(record.requestID)
             bindings.append(record.endpoint)
@@ -81,7 +70,8 @@ public actor PostgresUsageStore: UsageStore {
             bindings.append(record.fellBack)
         }
         let query = PostgresQuery(
-            unsafeSQL: "INSERT INTO usage (\(UsageStores.columns)) VALUES " + rows.joined(separator: ", "), binds: bindings)
+            unsafeSQL: "INSERT INTO usage (\(UsageStores.columns)) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING",
+            binds: bindings)
         do {
             try await open().query(query, logger: logger)
         } catch {
@@ -93,7 +83,7 @@ public actor PostgresUsageStore: UsageStore {
 
     public func records(sinceMs: Int64) async throws -> [UsageRecord] {
         let rows = try await open().query(
-            "SELECT \(unescaped: UsageStores.columns) FROM usage WHERE time_ms >= \(sinceMs) ORDER BY time_ms", logger: logger)
+            "SELECT \(unescaped: UsageStores.readColumns) FROM usage WHERE time_ms >= \(sinceMs) ORDER BY time_ms", logger: logger)
         var records: [UsageRecord] = []
         for try await (time, requestID, endpoint, consumer, model, attempts, status, input, output, cost, latency, cache, fellBack)
             in rows.decode((Int64, String, String, String?, String?, Int, Int, Int64, Int64, Double, Int64, String?, Bool).self)
@@ -109,6 +99,10 @@ public actor PostgresUsageStore: UsageStore {
     public func close() async {
         try? await connection?.close()
         connection = nil
+    }
+
+    public func reset() async {
+        await close()
     }
 }
 

@@ -1,6 +1,9 @@
 /// One routed request, as `promptc usage` reads it back (gateway-contract.md, Usage and cost
 /// records). Never a key or a prompt.
 public struct UsageRecord: Sendable, Hashable {
+    /// Unique per record: a store ignores a record it already holds, so a retried batch is
+    /// never counted twice.
+    public var id: String
     /// Milliseconds since 1970, when the request came in.
     public var timeMs: Int64
     public var requestID: String
@@ -21,8 +24,10 @@ public struct UsageRecord: Sendable, Hashable {
 
     public init(
         timeMs: Int64, requestID: String, endpoint: String, consumer: String?, model: String?, attempts: Int, status: Int,
-        inputTokens: Int, outputTokens: Int, costUSD: Double, latencyMs: Int, cache: String?, fellBack: Bool
+        inputTokens: Int, outputTokens: Int, costUSD: Double, latencyMs: Int, cache: String?, fellBack: Bool,
+        id: String = UsageRecord.newID()
     ) {
+        self.id = id
         self.timeMs = timeMs
         self.requestID = requestID
         self.endpoint = endpoint
@@ -36,5 +41,15 @@ public struct UsageRecord: Sendable, Hashable {
         self.latencyMs = latencyMs
         self.cache = cache
         self.fellBack = fellBack
+    }
+
+    /// 128 random bits in hex.
+    public static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return hex(generator.next()) + hex(generator.next())
     }
 }

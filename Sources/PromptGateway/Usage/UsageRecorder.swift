@@ -1,81 +1,221 @@
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import Synchronization
 
-/// Collects usage records off the request path and writes them in batches: a request only
-/// appends to a buffer under a lock. A writer task drains the buffer every `interval` (sooner
-/// when `batchSize` records wait), and the writes themselves run on NIO's thread pool. `close`
-/// writes everything still queued: a graceful stop loses nothing.
+/// Collects usage records off the request path and writes them in batches (gateway-contract.md,
+/// Limits, timeouts and failure accounting: usage records are never lost or doubled).
+///
+/// Its invariants:
+/// - A request only appends to a queue under a lock; one writer task does every write, so
+///   writes never overlap.
+/// - A batch leaves the queue when the writer takes it and is dropped only once the store has
+///   written it. A batch that fails is retried on its own, before anything newer; records
+///   written before it are never written again. Each record carries an id that the stores
+///   ignore when they already hold it, so even a write that timed out after its commit is not
+///   doubled by its retry.
+/// - Queue and batch together hold at most `maximumQueued` records, whatever the store does:
+///   each write is cut off after `writeTimeout`, and past the bound the oldest queued records
+///   are dropped, counted (`promptc_usage_records_dropped_total`) and logged.
+/// - `close` keeps writing until the queue is empty or its deadline passes, and logs an error
+///   only for records it could not write.
 public final class UsageRecorder: Sendable {
-    static let batchSize = 256
-    static let interval: Duration = .milliseconds(500)
-    /// While the store is down, at most this many records wait; older ones are dropped and
-    /// counted, so an unreachable database cannot exhaust memory.
-    static let maximumQueued = 100_000
+    public static let batchSize = 256
+    public static let interval: Duration = .milliseconds(500)
+    public static let maximumQueued = 100_000
+    public static let writeTimeout: Duration = .seconds(10)
+    /// After a failed write, the writer waits this long before it tries again.
+    public static let retryDelay: Duration = .milliseconds(500)
+
+    private struct State {
+        var queue = CircularBuffer<UsageRecord>(initialCapacity: 1024)
+        /// The batch being written, or that failed and waits to be tried again.
+        var batch: [UsageRecord] = []
+        var dropped = 0
+        var droppedLogged = 0
+        /// Set by `close`: write what is left until then, then stop.
+        var stopBy: ContinuousClock.Instant?
+        /// The writer's current pause, cancelled to wake it early.
+        var pause: Task<Void, Never>?
+    }
 
     private let store: any UsageStore
     private let logger: Logger
-    private let pending = Mutex<[UsageRecord]>([])
-    private let dropped = Mutex(0)
+    private let limits: (maximumQueued: Int, writeTimeout: Duration, interval: Duration, retryDelay: Duration)
+    private let onDrop: @Sendable (Int) -> Void
+    private let state = Mutex(State())
     private let writer = Mutex<Task<Void, Never>?>(nil)
 
-    public init(store: any UsageStore, logger: Logger) {
+    /// `onDrop` is told how many records were dropped, for the metric.
+    public init(
+        store: any UsageStore, logger: Logger, maximumQueued: Int = maximumQueued, writeTimeout: Duration = writeTimeout,
+        interval: Duration = interval, retryDelay: Duration = retryDelay, onDrop: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.store = store
         self.logger = logger
-        // Only this task writes, until `close` has stopped it; so writes never overlap.
-        let task = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: Self.interval)
-                guard let self else { return }
-                await self.drain()
-            }
-        }
+        limits = (maximumQueued, writeTimeout, interval, retryDelay)
+        self.onDrop = onDrop
+        let task = Task { [self] in await self.runWriter() }
         writer.withLock { $0 = task }
     }
 
     func record(_ record: UsageRecord) {
-        pending.withLock { $0.append(record) }
+        let dropped = state.withLock { state -> Int in
+            state.queue.append(record)
+            var dropped = 0
+            while state.queue.count + state.batch.count > limits.maximumQueued, !state.queue.isEmpty {
+                state.queue.removeFirst()
+                dropped += 1
+            }
+            state.dropped += dropped
+            return dropped
+        }
+        if dropped > 0 { onDrop(dropped) }
     }
 
-    var queued: Int { pending.withLock { $0.count } }
+    /// Records waiting, the batch in hand included.
+    var queued: Int { state.withLock { $0.queue.count + $0.batch.count } }
+    /// Records dropped because the queue was full.
+    var dropped: Int { state.withLock { $0.dropped } }
 
-    /// Writes what is queued now, on the thread pool.
-    func drain() async {
-        let records = pending.withLock { pending in
-            defer { pending = [] }
-            return pending
-        }
-        guard !records.isEmpty else { return }
-        do {
-            for start in stride(from: 0, to: records.count, by: Self.batchSize) {
-                try await store.write(Array(records[start..<min(start + Self.batchSize, records.count)]))
+    /// The writer: every `interval`, or at once when woken, writes batch after batch until the
+    /// queue is empty or a write fails; stops once `close` asked and nothing is left, or its
+    /// deadline passed.
+    private func runWriter() async {
+        var failing = false
+        while true {
+            await pause(failing ? limits.retryDelay : limits.interval, failing: failing)
+            failing = !(await writeQueued())
+            logDrops()
+            let (left, stopBy) = state.withLock { ($0.queue.count + $0.batch.count, $0.stopBy) }
+            guard let stopBy else { continue }
+            if left == 0 { return }
+            if ContinuousClock.now >= stopBy {
+                logger.error("usage records could not be written before the stop", metadata: ["lost": .stringConvertible(left)])
+                return
             }
-        } catch {
-            // Records are put back, to be tried again with the next batch.
-            let overflow = pending.withLock { pending in
-                pending.insert(contentsOf: records, at: 0)
-                let overflow = max(0, pending.count - Self.maximumQueued)
-                pending.removeFirst(overflow)
-                return overflow
-            }
-            let lost = dropped.withLock { dropped in
-                dropped += overflow
-                return dropped
-            }
-            logger.error("usage records could not be written; they stay queued", metadata: [
-                "error": .string("\(error)"), "queued": .stringConvertible(queued), "dropped_so_far": .stringConvertible(lost),
-            ])
         }
     }
 
-    /// Stops the writer, writes everything still queued, and closes the store.
-    public func close() async {
+    /// Sleeps for `duration`, unless `close` wakes it. While stopping, only a failed write
+    /// waits before the next try, so a database that is down is not hammered.
+    private func pause(_ duration: Duration, failing: Bool) async {
+        let sleeper: Task<Void, Never>? = state.withLock { state in
+            guard state.stopBy == nil else { return nil }
+            let sleeper = Task { _ = try? await Task.sleep(for: duration) }
+            state.pause = sleeper
+            return sleeper
+        }
+        if let sleeper {
+            await sleeper.value
+        } else if failing {
+            try? await Task.sleep(for: limits.retryDelay)
+        }
+    }
+
+    /// Writes until the queue is empty; false when a write failed (its batch is kept).
+    private func writeQueued() async -> Bool {
+        while true {
+            let batch = state.withLock { state -> [UsageRecord] in
+                if state.batch.isEmpty {
+                    let count = min(Self.batchSize, state.queue.count)
+                    state.batch = Array(state.queue.prefix(count))
+                    state.queue.removeFirst(count)
+                }
+                return state.batch
+            }
+            guard !batch.isEmpty else { return true }
+            do {
+                try await Self.withTimeout(limits.writeTimeout) { [store] in try await store.write(batch) }
+                state.withLock { $0.batch = [] }
+            } catch {
+                if error is WriteTimedOut { await store.reset() }
+                logger.warning("usage records could not be written; they stay queued and are tried again", metadata: [
+                    "error": .string("\(error)"), "queued": .stringConvertible(queued),
+                ])
+                return false
+            }
+        }
+    }
+
+    private func logDrops() {
+        let (total, new) = state.withLock { state in
+            defer { state.droppedLogged = state.dropped }
+            return (state.dropped, state.dropped - state.droppedLogged)
+        }
+        guard new > 0 else { return }
+        logger.error("usage records were dropped: the queue was full while the database did not keep up", metadata: [
+            "dropped": .stringConvertible(new), "dropped_total": .stringConvertible(total),
+            "bound": .stringConvertible(limits.maximumQueued),
+        ])
+    }
+
+    /// Stops the writer once everything queued is written or `timeout` has passed, then closes
+    /// the store.
+    public func close(timeout: Duration = .seconds(30)) async {
+        let sleeper = state.withLock { state in
+            state.stopBy = ContinuousClock.now + timeout
+            return state.pause
+        }
+        sleeper?.cancel()
         let task = writer.withLock { $0 }
-        task?.cancel()
         await task?.value
-        await drain()
         await store.close()
+    }
+
+    struct WriteTimedOut: Error, CustomStringConvertible {
+        var timeout: Duration
+        var description: String { "the write took longer than \(timeout)" }
+    }
+
+    /// Runs `operation`, or throws `WriteTimedOut` after `timeout` without waiting for it: a
+    /// store that hangs must not hold the writer (it is told to `reset`).
+    static func withTimeout(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Void) async throws {
+        let race = TimeoutRace()
+        try await withCheckedThrowingContinuation { (waiting: CheckedContinuation<Void, any Error>) in
+            race.start(waiting, timeout: timeout, operation)
+        }
+    }
+}
+
+/// The operation and the timer of `UsageRecorder.withTimeout`: whichever ends first resumes
+/// the caller; the timer cancels a hung operation, the operation's end cancels the timer.
+private final class TimeoutRace: Sendable {
+    private struct State {
+        var waiting: CheckedContinuation<Void, any Error>?
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func start(_ waiting: CheckedContinuation<Void, any Error>, timeout: Duration, _ operation: @escaping @Sendable () async throws -> Void) {
+        state.withLock { $0.waiting = waiting }
+        let work = Task {
+            do {
+                try await operation()
+                self.finish(.success(()))
+            } catch {
+                self.finish(.failure(error))
+            }
+            self.state.withLock { $0.timer }?.cancel()
+        }
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            if self.finish(.failure(UsageRecorder.WriteTimedOut(timeout: timeout))) {
+                self.state.withLock { $0.work }?.cancel()
+            }
+        }
+        state.withLock { state in
+            state.work = work
+            state.timer = timer
+        }
+    }
+
+    @discardableResult
+    private func finish(_ result: Result<Void, any Error>) -> Bool {
+        guard let waiting = state.withLock({ $0.waiting.take() }) else { return false }
+        waiting.resume(with: result)
+        return true
     }
 }

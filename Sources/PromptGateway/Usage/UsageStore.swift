@@ -1,15 +1,22 @@
+import EndpointModel
 /// Where usage records are kept: an SQLite file, or PostgreSQL for a `postgres://` URL.
 public protocol UsageStore: Sendable {
     func write(_ records: [UsageRecord]) async throws
     /// Every record since `sinceMs` (milliseconds since 1970), oldest first.
     func records(sinceMs: Int64) async throws -> [UsageRecord]
     func close() async
+    /// A write timed out: drop whatever connection it hung on, so the next starts afresh.
+    func reset() async
+}
+
+extension UsageStore {
+    public func reset() async {}
 }
 
 public enum UsageStores {
     /// The store `usage.database` names: a `postgres://` (or `postgresql://`) URL, else a file.
     public static func open(_ database: String) async throws -> any UsageStore {
-        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+        if DatabaseURL.isPostgres(database) {
             return try await PostgresUsageStore.connect(url: database)
         }
         return try SQLiteUsageStore(path: database)
@@ -17,9 +24,11 @@ public enum UsageStores {
 
     /// `database` for messages: a URL's password replaced by `***`.
     public static func redacted(_ database: String) -> String {
-        PostgresUsageStore.redacted(database)
+        DatabaseURL.redacted(database)
     }
 
     /// The columns both stores use, in order.
-    static let columns = "time_ms, request_id, endpoint, consumer, model, attempts, status, input_tokens, output_tokens, cost_usd, latency_ms, cache, fell_back"
+    static let columns = "record_id, " + readColumns
+    /// What `promptc usage` reads back.
+    static let readColumns = "time_ms, request_id, endpoint, consumer, model, attempts, status, input_tokens, output_tokens, cost_usd, latency_ms, cache, fell_back"
 }

@@ -5,20 +5,28 @@ import NIOCore
 import NIOHTTP1
 
 /// Sends provider requests over one shared, pooled AsyncHTTPClient and classifies every way
-/// a call can fail. The per-attempt timeout covers the whole exchange, body included:
-/// AsyncHTTPClient's own deadline stops at the response head.
+/// a call can fail (gateway-contract.md, Limits, timeouts and failure accounting):
+/// - a large pool per host (`upstream.max_connections_per_host`); a call that waits out its
+///   timeout for a free connection fails as `timeout` but never counts towards the circuit,
+///   because the gateway's own queue is not the provider's failure;
+/// - a refused connection fails at once (no retrying until the connect timeout);
+/// - redirects are never followed, so a key never reaches another host;
+/// - the per-attempt timeout covers the whole exchange, body included (AsyncHTTPClient's
+///   async API stops its deadline at the response head).
 final class UpstreamClient: Sendable {
     /// The largest provider answer read; a bigger one is a failed attempt, not a memory spike.
     static let maximumAnswerBytes = 8 << 20
 
     let http: HTTPClient
 
-    /// `connectTimeout` is short on purpose: a refused connection is retried by the client until
-    /// the connect timeout, and fallback should not wait on a provider that is not there.
-    init(connectTimeout: TimeAmount = .seconds(2)) {
+    init(settings: UpstreamSettings = UpstreamSettings()) {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: connectTimeout)
-        configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .milliseconds(Int64(settings.connectTimeoutMs)))
+        var pool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConnectionsPerHost)
+        pool.retryConnectionEstablishment = false
+        configuration.connectionPool = pool
+        configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .automatic
         // No Accept-Encoding, so providers answer uncompressed: their answers are small, and the
         // decompressor cost more per request than it saved (and a zip bomb cannot reach us).
@@ -37,11 +45,10 @@ final class UpstreamClient: Sendable {
     /// (`.delegateAndChannel` would insist on it, but AsyncHTTPClient then opens a one-use
     /// "overflow" connection whenever that loop has no idle one: a new TCP connection per request
     /// under load.) The future-based API used here also fails the request when `deadline` passes
-    /// at any point, body included (the async API's deadline stops at the response head), and
-    /// collects at most `maximumAnswerBytes`.
+    /// at any point, body included.
     func send(_ request: ProviderRequest, timeout: Duration, on eventLoop: (any EventLoop)? = nil) async throws(AttemptFailure) -> [UInt8] {
         guard var outgoing = request.prepared ?? Self.request(url: request.url, headers: request.headers) else {
-            throw AttemptFailure(.connection, "the provider URL is not usable: \(request.url)")
+            throw AttemptFailure(.connection, "the provider URL is not usable")
         }
         outgoing.body = .bytes(request.body)
         let preference: HTTPClient.EventLoopPreference =
@@ -51,9 +58,9 @@ final class UpstreamClient: Sendable {
                 .indifferent
             }
         let task = http.execute(
-            request: outgoing, delegate: ResponseAccumulator(request: outgoing, maxBodySize: Self.maximumAnswerBytes),
+            request: outgoing, delegate: ProviderResponseCollector(maximumAnswerBytes: Self.maximumAnswerBytes),
             eventLoop: preference, deadline: .now() + .nanoseconds(timeout.nanoseconds), logger: nil)
-        let response: HTTPClient.Response
+        let response: ProviderResponseCollector.Collected
         do {
             response = try await withTaskCancellationHandler {
                 try await task.futureResult.get()
@@ -62,16 +69,22 @@ final class UpstreamClient: Sendable {
             }
         } catch let error as HTTPClientError {
             throw Self.classify(error, timeout: timeout)
-        } catch is ResponseAccumulator.ResponseTooBigError {
+        } catch let oversized as ProviderResponseCollector.Oversized {
+            guard (200..<300).contains(oversized.status) else {
+                throw ProviderErrorClassifier.classify(status: oversized.status, headers: oversized.headers, body: [])
+            }
             throw AttemptFailure(.invalidOutput, "the answer is larger than \(Self.maximumAnswerBytes) bytes")
         } catch is CancellationError {
             throw AttemptFailure(.connection, "cancelled")
+        } catch let error as IOError {
+            throw AttemptFailure(.connection, "could not connect: \(error.description)")
+        } catch let error as ChannelError {
+            throw AttemptFailure(.connection, "the connection failed: \(error)")
         } catch {
             throw AttemptFailure(.connection, "\(type(of: error))")
         }
-        let bytes = response.body.map { Array($0.readableBytesView) } ?? []
-        if (200..<300).contains(response.status.code) { return bytes }
-        throw Self.classify(status: response.status.code, headers: response.headers, body: bytes)
+        if (200..<300).contains(response.status) { return response.body }
+        throw ProviderErrorClassifier.classify(status: response.status, headers: response.headers, body: response.body)
     }
 
     /// A POST to `url` with `headers` and no body yet; nil when the URL does not parse.
@@ -81,19 +94,14 @@ final class UpstreamClient: Sendable {
         return try? HTTPClient.Request(url: url, method: .POST, headers: fields)
     }
 
-    static func classify(status: UInt, headers: HTTPHeaders, body: [UInt8]) -> AttemptFailure {
-        let detail = "HTTP \(status)" + (providerMessage(body).map { ": \($0)" } ?? "")
-        switch status {
-        case 429: return AttemptFailure(.rateLimit, detail, retryAfterMs: retryAfterMs(headers))
-        case 401, 403: return AttemptFailure(.auth, detail)
-        case 408: return AttemptFailure(.timeout, detail)
-        case 400..<500: return AttemptFailure(.badRequest, detail, retryAfterMs: nil)
-        default: return AttemptFailure(.serverError, detail, retryAfterMs: retryAfterMs(headers))
-        }
-    }
-
     static func classify(_ error: HTTPClientError, timeout: Duration) -> AttemptFailure {
         switch error {
+        case .getConnectionFromPoolTimeout:
+            // Every connection to this host was busy for the whole attempt: our queue, not the
+            // provider's failure.
+            var failure = AttemptFailure(.timeout, "no upstream connection became free within \(timeout.milliseconds) ms")
+            failure.countsTowardsCircuit = false
+            return failure
         case .deadlineExceeded, .readTimeout, .writeTimeout:
             return AttemptFailure(.timeout, "no complete answer within \(timeout.milliseconds) ms")
         case .connectTimeout:
@@ -106,29 +114,6 @@ final class UpstreamClient: Sendable {
             return AttemptFailure(.connection, "\(error)")
         }
     }
-
-    /// The provider's own error message (OpenAI, Anthropic and Gemini all put it at
-    /// `error.message`), cut short; it describes the request, never contains our key.
-    static func providerMessage(_ body: [UInt8]) -> String? {
-        guard let value = try? JSONParser.parse(body),
-              let message = value["error"]?["message"]?.stringValue else { return nil }
-        return String(message.prefix(200))
-    }
-
-    /// `retry-after-ms` (OpenAI) or `Retry-After` in seconds. HTTP-date values are not read:
-    /// model providers send seconds.
-    /// Values are capped at a day: the header comes from outside, and a deadline is far shorter.
-    static func retryAfterMs(_ headers: HTTPHeaders) -> Int? {
-        let dayMs = 86_400_000.0
-        if let value = headers.first(name: "retry-after-ms").flatMap(Double.init), value.isFinite, value >= 0 {
-            return Int(min(value, dayMs))
-        }
-        if let value = headers.first(name: "retry-after").flatMap(Double.init), value.isFinite, value >= 0 {
-            return Int(min(value * 1000, dayMs))
-        }
-        return nil
-    }
-
 }
 
 extension Duration {

@@ -1,49 +1,45 @@
+import Foundation
 import HTTPTypes
-import Hummingbird
 
-/// With consumers configured, a prompt endpoint answers only a consumer's key, sent as
-/// `Authorization: Bearer KEY` or `x-api-key: KEY`: 401 `unauthorized` without a known key, 403
-/// `forbidden` for an endpoint outside the consumer's list, 429 `rate_limited` over its limits.
-/// Answers to a consumer with a limit carry `RateLimit-Limit`, `-Remaining` and `-Reset`.
-/// The operational routes stay open: health checks and scrapers carry no keys.
-struct ConsumerAuthMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
-
+/// The pipeline's first stage: who is calling, and may they (gateway-contract.md, Consumers and
+/// keys). With consumers configured, an endpoint answers only a consumer's key: 401
+/// `unauthorized` without a known key, 403 `forbidden` for an endpoint outside the consumer's
+/// list, 429 `rate_limited` over its limits. Without consumers every endpoint is open.
+struct ConsumerStage: Sendable {
     static let apiKeyHeader = HTTPField.Name("x-api-key")!
     static let limitHeader = HTTPField.Name("RateLimit-Limit")!
     static let remainingHeader = HTTPField.Name("RateLimit-Remaining")!
     static let resetHeader = HTTPField.Name("RateLimit-Reset")!
 
     let directory: ConsumerDirectory
-    /// Endpoint names by path.
-    let endpoints: [String: String]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let endpoint = endpoints[request.uri.path] else { return try await next(request, context) }
-        guard let key = Self.presentedKey(request.headers) else {
+    /// The consumer `key` belongs to, admitted to `endpoint` and counted against its limits;
+    /// nil when no consumers are configured. The outcome learns the consumer and its limits
+    /// before any refusal, so refused requests are recorded with them.
+    func admit(key: String?, endpoint: String, outcome: RequestOutcome) throws(GatewayError) -> ConsumerDirectory.Entry? {
+        guard !directory.isEmpty else { return nil }
+        guard let key else {
             throw Self.unauthorized("this endpoint needs a consumer key: send Authorization: Bearer KEY or x-api-key: KEY")
         }
         guard let entry = directory.entry(forKey: key) else { throw Self.unauthorized("the key is not a consumer's key") }
+        outcome.update { $0.consumer = entry.consumer.name }
         guard entry.endpoints?.contains(endpoint) ?? true else {
             throw GatewayError(status: .forbidden, type: "forbidden", message: "consumer '\(entry.consumer.name)' may not call \(endpoint)")
         }
-        var context = context
-        context.consumer = entry
-        guard let limits = entry.limits else { return try await next(request, context) }
+        guard let limits = entry.limits else { return entry }
         let decision = limits.admit()
+        outcome.update { $0.rateLimit = decision }
         guard decision.allowed else {
             var error = GatewayError(
                 status: .tooManyRequests, type: "rate_limited",
                 message: "consumer '\(entry.consumer.name)' is over its limit; retry in \(decision.resetSeconds) s")
-            error.headers = Self.headers(decision)
             error.headers[.retryAfter] = String(decision.resetSeconds)
             throw error
         }
-        var response = try await next(request, context)
-        for field in Self.headers(decision) { response.headers.append(field) }
-        return response
+        return entry
     }
 
+    /// The key a request carries: `Authorization: Bearer KEY` or `x-api-key: KEY`.
     static func presentedKey(_ headers: HTTPFields) -> String? {
         if let authorization = headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
