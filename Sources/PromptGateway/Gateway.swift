@@ -89,7 +89,8 @@ public final class Gateway: Sendable {
     /// answers, the one record of every request), `RouteGuardMiddleware` (404, 405), then the
     /// REST front for prompt endpoints; the router serves the operational routes.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router(context: GatewayRequestContext.self)
+        // HEAD works wherever GET does (gateway-contract.md, Limits, timeouts and failure accounting).
+        let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
         var methods: [String: [String]] = [:]
         var byPath: [String: ServedEndpoint] = [:]
         var metrics: [String: EndpointMetrics] = [:]

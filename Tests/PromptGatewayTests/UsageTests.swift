@@ -114,6 +114,24 @@ struct UsageTests {
         #expect(answered.isSubset(of: recorded))
     }
 
+    /// `sslmode` means what libpq says: `require` encrypts without checking the certificate,
+    /// `verify-full` refuses one it cannot verify (the test server's is self-signed), and
+    /// neither falls back to plaintext.
+    @Test func postgresTLSFollowsSSLMode() async throws {
+        guard let (store, _, url, _) = try await Self.open(.postgres) else { return }
+        await store.close()
+        let separator = url.contains("?") ? "&" : "?"
+        let encrypted = try await UsageStores.open(url + separator + "sslmode=require")
+        await encrypted.close()
+        await #expect(throws: (any Error).self) {
+            let verified = try await UsageStores.open(url + separator + "sslmode=verify-full")
+            await verified.close()
+        }
+        await #expect(throws: (any Error).self) {
+            _ = try await UsageStores.open(url + separator + "sslmode=sometimes")
+        }
+    }
+
     @Test func reportGroupsAndSummarises() {
         func record(_ endpoint: String, model: String?, consumer: String?, status: Int, ms: Int, fellBack: Bool = false) -> UsageRecord {
             UsageRecord(

@@ -10,6 +10,7 @@ import Synchronization
 final class ConnectionWatch: Sendable {
     private struct State {
         var closed = false
+        var timedOut = false
         var onClose: [Int: @Sendable () -> Void] = [:]
         var nextID = 0
     }
@@ -17,10 +18,13 @@ final class ConnectionWatch: Sendable {
     private let state = Mutex(State())
 
     var isClosed: Bool { state.withLock { $0.closed } }
+    /// The connection was cut off by the client timeout, not closed by the client.
+    var timedOut: Bool { state.withLock { $0.timedOut } }
 
-    func close() {
+    func close(timedOut: Bool = false) {
         let actions = state.withLock { state in
             state.closed = true
+            state.timedOut = state.timedOut || timedOut
             defer { state.onClose = [:] }
             return state.onClose
         }
@@ -63,7 +67,10 @@ final class ConnectionWatchRegistry: Sendable {
         ConnectionWatchHandler(registry: self)
     }
 
-    struct ClientGone: Error {}
+    struct ClientGone: Error {
+        /// Cut off by the client timeout (408), rather than gone by itself (499).
+        var timedOut = false
+    }
 
     /// Runs `operation`, cancelling it when the client of `channel` closes the connection; then
     /// throws `ClientGone`.
@@ -75,13 +82,13 @@ final class ConnectionWatchRegistry: Sendable {
         let task = Task { try await operation() }
         guard let id = watch.onClose({ task.cancel() }) else {
             task.cancel()
-            throw ClientGone()
+            throw ClientGone(timedOut: watch.timedOut)
         }
         defer { watch.remove(id) }
         do {
             return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
         } catch {
-            if watch.isClosed { throw ClientGone() }
+            if watch.isClosed { throw ClientGone(timedOut: watch.timedOut) }
             throw error
         }
     }
@@ -108,6 +115,7 @@ private final class ConnectionWatchHandler: ChannelInboundHandler, RemovableChan
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event { watch.close() }
+        if event is ClientTimeoutHandler.TimedOut { watch.close(timedOut: true) }
         context.fireUserInboundEventTriggered(event)
     }
 

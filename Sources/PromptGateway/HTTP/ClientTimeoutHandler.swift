@@ -19,15 +19,20 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// Sent towards the socket by `RequestBoundaryHandler`.
     enum Event: Sendable {
+        case headReceived
         case requestReceived
         case responseSent
     }
+
+    /// Sent up the pipeline when a request whose head had arrived is cut off: the request is in
+    /// the pipeline by then, and its record says 408 (`ConnectionWatch`).
+    struct TimedOut: Sendable {}
 
     private enum State {
         /// Between requests; the idle timeout (Hummingbird's) applies.
         case idle
         /// A request is arriving; it must be complete by the timer.
-        case receiving(Scheduled<Void>)
+        case receiving(Scheduled<Void>, headSeen: Bool)
         /// The request is in; bytes now belong to a pipelined next request.
         case processing(nextStarted: Bool)
     }
@@ -59,7 +64,9 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
             return
         }
         switch (event, state) {
-        case (.requestReceived, .receiving(let timer)):
+        case (.headReceived, .receiving(let timer, _)):
+            state = .receiving(timer, headSeen: true)
+        case (.requestReceived, .receiving(let timer, _)):
             timer.cancel()
             state = .processing(nextStarted: false)
         case (.requestReceived, .idle):
@@ -74,7 +81,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if case .receiving(let timer) = state { timer.cancel() }
+        if case .receiving(let timer, _) = state { timer.cancel() }
         state = .idle
     }
 
@@ -84,11 +91,11 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
             let (handler, context) = loopBound.value
             handler.timedOut(context)
         }
-        state = .receiving(timer)
+        state = .receiving(timer, headSeen: false)
     }
 
     private func timedOut(_ context: ChannelHandlerContext) {
-        guard case .receiving = state else { return }
+        guard case .receiving(_, let headSeen) = state else { return }
         state = .idle
         let requestID = UUID().uuidString.lowercased()
         let error = GatewayError(
@@ -99,10 +106,15 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
         bytes.writeString(
             "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\nx-request-id: \(requestID)\r\ncontent-length: \(body.count)\r\n\r\n")
         bytes.writeBytes(body)
-        logger.info("request", metadata: [
-            "request_id": .string(requestID), "status": "408", "error": "request_timeout",
-            "latency_ms": .stringConvertible(timeout.nanoseconds / 1_000_000),
-        ])
+        if headSeen {
+            // The request is in the pipeline, which records it.
+            context.fireUserInboundEventTriggered(TimedOut())
+        } else {
+            logger.info("request", metadata: [
+                "request_id": .string(requestID), "status": "408", "error": "request_timeout",
+                "latency_ms": .stringConvertible(timeout.nanoseconds / 1_000_000),
+            ])
+        }
         context.writeAndFlush(NIOAny(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }

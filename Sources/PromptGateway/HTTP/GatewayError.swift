@@ -28,6 +28,9 @@ struct GatewayError: Error, Sendable {
         return error
     }
 
+    static let requestTimeout = GatewayError(
+        status: .requestTimeout, type: "request_timeout", message: "the request's head and body did not arrive within client_timeout")
+
     static func payloadTooLarge(limit: Int) -> GatewayError {
         GatewayError(status: .contentTooLarge, type: "payload_too_large", message: "the request body is larger than \(limit) bytes")
     }
@@ -48,6 +51,8 @@ struct GatewayError: Error, Sendable {
         case let error as GatewayError: return error
         case let failure as ChainFailure: return from(failure)
         case let error as HTTPError: return translate(error)
+        case let gone as ConnectionWatchRegistry.ClientGone where gone.timedOut:
+            return .requestTimeout
         case is ConnectionWatchRegistry.ClientGone, is CancellationError:
             // Nobody is left to read an answer; 499 is nginx's name for this, used in logs and metrics.
             return GatewayError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), type: "client_closed", message: "the client went away")

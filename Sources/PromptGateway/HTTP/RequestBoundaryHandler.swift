@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Tells `ClientTimeoutHandler`, nearer the socket, where requests end: when a request's last
-/// part has arrived, and when the last part of its answer has been written.
+/// head and last part have arrived, and when the last part of its answer has been written.
 final class RequestBoundaryHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -10,8 +10,10 @@ final class RequestBoundaryHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .end = unwrapInboundIn(data) {
-            context.triggerUserOutboundEvent(ClientTimeoutHandler.Event.requestReceived, promise: nil)
+        switch unwrapInboundIn(data) {
+        case .head: context.triggerUserOutboundEvent(ClientTimeoutHandler.Event.headReceived, promise: nil)
+        case .end: context.triggerUserOutboundEvent(ClientTimeoutHandler.Event.requestReceived, promise: nil)
+        case .body: break
         }
         context.fireChannelRead(data)
     }

@@ -24,6 +24,7 @@ final class ProviderResponseCollector: HTTPClientResponseDelegate {
     static let maximumErrorBytes = 64 << 10
 
     private struct State {
+        var requestSent = false
         var head: HTTPResponseHead?
         var body: [UInt8] = []
     }
@@ -37,6 +38,14 @@ final class ProviderResponseCollector: HTTPClientResponseDelegate {
 
     private func bound(for status: UInt) -> Int {
         (200..<300).contains(status) ? maximumAnswerBytes : Self.maximumErrorBytes
+    }
+
+    /// Whether the request's head went out: a deadline that passed before it did was spent
+    /// waiting for one of the gateway's own connections.
+    var requestSent: Bool { state.withLock { $0.requestSent } }
+
+    func didSendRequestHead(task: HTTPClient.Task<Collected>, _ head: HTTPRequestHead) {
+        state.withLock { $0.requestSent = true }
     }
 
     func didReceiveHead(task: HTTPClient.Task<Collected>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {

@@ -57,9 +57,34 @@ final class UpstreamClient: Sendable {
             } else {
                 .indifferent
             }
-        let task = http.execute(
-            request: outgoing, delegate: ProviderResponseCollector(maximumAnswerBytes: Self.maximumAnswerBytes),
-            eventLoop: preference, deadline: .now() + .nanoseconds(timeout.nanoseconds), logger: nil)
+        let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+        while true {
+            do {
+                return try await exchange(outgoing, preference: preference, deadline: deadline, timeout: timeout)
+            } catch let failure as PoolWaitEnded where NIODeadline.now() < deadline {
+                // AsyncHTTPClient bounds a wait for a connection by the connect timeout; the
+                // contract bounds it by the attempt's timeout. Queue again for what is left.
+                _ = failure
+                continue
+            } catch is PoolWaitEnded {
+                throw Self.poolWaitTimeout(timeout)
+            } catch let failure as AttemptFailure {
+                throw failure
+            } catch {
+                throw AttemptFailure(.connection, "\(type(of: error))")
+            }
+        }
+    }
+
+    /// The wait for a free connection ran past AsyncHTTPClient's own bound.
+    private struct PoolWaitEnded: Error {}
+
+    /// One try at the exchange: the 2xx body, a classified failure, or `PoolWaitEnded`.
+    private func exchange(
+        _ outgoing: HTTPClient.Request, preference: HTTPClient.EventLoopPreference, deadline: NIODeadline, timeout: Duration
+    ) async throws -> [UInt8] {
+        let collector = ProviderResponseCollector(maximumAnswerBytes: Self.maximumAnswerBytes)
+        let task = http.execute(request: outgoing, delegate: collector, eventLoop: preference, deadline: deadline, logger: nil)
         let response: ProviderResponseCollector.Collected
         do {
             response = try await withTaskCancellationHandler {
@@ -67,6 +92,10 @@ final class UpstreamClient: Sendable {
             } onCancel: {
                 task.cancel()
             }
+        } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
+            throw PoolWaitEnded()
+        } catch let error as HTTPClientError where error == .deadlineExceeded && !collector.requestSent {
+            throw Self.poolWaitTimeout(timeout)
         } catch let error as HTTPClientError {
             throw Self.classify(error, timeout: timeout)
         } catch let oversized as ProviderResponseCollector.Oversized {
@@ -80,11 +109,17 @@ final class UpstreamClient: Sendable {
             throw AttemptFailure(.connection, "could not connect: \(error.description)")
         } catch let error as ChannelError {
             throw AttemptFailure(.connection, "the connection failed: \(error)")
-        } catch {
-            throw AttemptFailure(.connection, "\(type(of: error))")
         }
         if (200..<300).contains(response.status) { return response.body }
         throw ProviderErrorClassifier.classify(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    /// The attempt's time ran out before its request went out: every connection to the host
+    /// was busy (or still connecting). That is the gateway's queue, not the provider's failure.
+    static func poolWaitTimeout(_ timeout: Duration) -> AttemptFailure {
+        var failure = AttemptFailure(.timeout, "no upstream connection became free within \(timeout.milliseconds) ms")
+        failure.countsTowardsCircuit = false
+        return failure
     }
 
     /// A POST to `url` with `headers` and no body yet; nil when the URL does not parse.
@@ -96,12 +131,6 @@ final class UpstreamClient: Sendable {
 
     static func classify(_ error: HTTPClientError, timeout: Duration) -> AttemptFailure {
         switch error {
-        case .getConnectionFromPoolTimeout:
-            // Every connection to this host was busy for the whole attempt: our queue, not the
-            // provider's failure.
-            var failure = AttemptFailure(.timeout, "no upstream connection became free within \(timeout.milliseconds) ms")
-            failure.countsTowardsCircuit = false
-            return failure
         case .deadlineExceeded, .readTimeout, .writeTimeout:
             return AttemptFailure(.timeout, "no complete answer within \(timeout.milliseconds) ms")
         case .connectTimeout:

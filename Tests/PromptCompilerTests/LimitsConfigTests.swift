@@ -1,0 +1,98 @@
+import Foundation
+import EndpointModel
+import PromptCompiler
+import SpecFrontEnd
+import Testing
+
+/// `limits:`, `upstream:`, usage URLs and reserved routes in promptc.yaml and specs
+/// (gateway-contract.md, Limits, timeouts and failure accounting).
+@Suite("Limits and upstream configuration")
+struct LimitsConfigTests {
+    @Test func limitsAndUpstreamAreRead() {
+        let compilation = compile(["demo.yaml": minimalSpec], config: """
+            limits:
+              max_connections: 10
+              client_timeout: 5s
+              idle_timeout: 1m
+              max_error_details: 7
+            upstream:
+              max_connections_per_host: 50
+              connect_timeout: 500ms
+            """)
+        #expect(compilation.errorCount == 0, "\(describe(compilation.diagnostics))")
+        let limits = compilation.settings.limits
+        #expect(limits.maxConnections == 10 && limits.clientTimeoutMs == 5_000 && limits.idleTimeoutMs == 60_000 && limits.maxErrorDetails == 7)
+        #expect(compilation.settings.upstream.maxConnectionsPerHost == 50 && compilation.settings.upstream.connectTimeoutMs == 500)
+    }
+
+    @Test func theDefaultsAreTheContracts() {
+        let settings = GatewaySettings()
+        #expect(settings.limits.maxConnections == 4096 && settings.limits.clientTimeoutMs == 30_000)
+        #expect(settings.limits.idleTimeoutMs == 75_000 && settings.limits.maxErrorDetails == 100)
+        #expect(settings.upstream.maxConnectionsPerHost == 1000 && settings.upstream.connectTimeoutMs == 2_000)
+    }
+
+    @Test(arguments: [
+        ("limits:\n  »client_timout: 5s\n", DiagnosticCode.unknownConfigKey, "did you mean 'client_timeout'"),
+        ("upstream:\n  »max_connection_per_host: 5\n", .unknownConfigKey, "did you mean 'max_connections_per_host'"),
+        ("limits:\n  max_connections: »0\n", .invalidConfigValue, "at least 1"),
+        ("upstream:\n  connect_timeout: »2\n", .invalidDuration, "has no unit"),
+        ("»limit:\n  max_connections: 5\n", .unknownConfigKey, "did you mean 'limits'"),
+    ])
+    func mistakesAreOneDiagnosticEach(config: String, code: DiagnosticCode, says: String) {
+        let marked = Marked(config)
+        let compilation = compile(["demo.yaml": minimalSpec], config: marked.text)
+        #expect(compilation.diagnostics.count == 1, "\(describe(compilation.diagnostics))")
+        let diagnostic = compilation.diagnostics.first
+        #expect(diagnostic?.code == code)
+        #expect(diagnostic?.location == SourceLocation(file: "promptc.yaml", line: marked.line, column: marked.column))
+        #expect(diagnostic?.message.contains(says) == true, "\(diagnostic?.message ?? "")")
+    }
+
+    @Test(arguments: [
+        "postgres://app:s3cret-pw@db.example.com/usage?sslmode=prefer",
+        "postgres://app:s3cret-pw@db.example.com/usage?sslmode=",
+        "postgres://app:s3cr/et#pw@db.example.com:notaport/usage",
+    ])
+    func aBadPostgresURLIsAConfigErrorThatNeverShowsThePassword(url: String) {
+        let compilation = compile(["demo.yaml": minimalSpec], config: "usage:\n  database: \"\(url)\"\n")
+        #expect(compilation.diagnostics.map(\.code) == [.invalidConfigValue])
+        let text = compilation.diagnostics.map { "\($0.message) \($0.hint ?? "")" }.joined()
+        #expect(!text.contains("s3cr"))
+    }
+
+    @Test(arguments: ["/healthz", "/metrics", "/openapi.json", "/admin/keys", "/v1/chat/completions", "/v1/models", "/mcp", "/portal", "/docs/x"])
+    func theGatewaysOwnPathsAreReserved(path: String) {
+        let compilation = compile(["demo.yaml": minimalSpec + "route: POST \(path)\n"])
+        #expect(compilation.diagnostics.map(\.code) == [.reservedRoute], "\(describe(compilation.diagnostics))")
+    }
+
+    @Test func otherPathsAreFree() {
+        #expect(ReservedPaths.owner(of: "/v1/healthz") == nil)
+        #expect(ReservedPaths.owner(of: "/administer") == nil)
+    }
+}
+
+/// Passwords never appear in output, even in a URL that does not parse.
+@Suite("Database URLs")
+struct DatabaseURLTests {
+    @Test(arguments: [
+        ("postgres://app:pw@db:5432/usage", "postgres://app:***@db:5432/usage"),
+        ("postgres://app:p/w#x@db/usage", "postgres://app:***@db/usage"),
+        ("postgres://app:p@w@db/usage", "postgres://app:***@db/usage"),
+        ("postgres://db/usage", "postgres://db/usage"),
+        ("app:pw@db", "app:***@db"),
+    ])
+    func redacted(url: String, expected: String) {
+        #expect(DatabaseURL.redacted(url) == expected)
+    }
+
+    @Test func sslModeDefaultsByHost() throws {
+        #expect(try DatabaseURL.sslMode(#require(URLComponents(string: "postgres://u@127.0.0.1/db"))) == .disable)
+        #expect(try DatabaseURL.sslMode(#require(URLComponents(string: "postgres://u@db.example.com/db"))) == .verifyFull)
+        #expect(try DatabaseURL.sslMode(#require(URLComponents(string: "postgres://u@db.example.com/db?sslmode=require"))) == .require)
+        #expect(throws: DatabaseURL.InvalidSSLMode.self) {
+            try DatabaseURL.sslMode(#require(URLComponents(string: "postgres://u@db/db?sslmode=allow")))
+        }
+    }
+}
