@@ -11,6 +11,7 @@ public enum OpenAPIRenderer {
         ("404", "NotFound", "not_found", "No endpoint answers on this path.", false),
         ("405", "MethodNotAllowed", "method_not_allowed", "The path exists with another method; see the Allow header.", false),
         ("413", "PayloadTooLarge", "payload_too_large", "The body is over the size limit.", false),
+        ("408", "RequestTimeout", "request_timeout", "The request's head and body did not arrive within client_timeout.", false),
         ("415", "UnsupportedMediaType", "unsupported_media_type", "The body is not application/json.", false),
         ("429", "RateLimited", "rate_limited", "The consumer is over its rate limit.", true),
         ("502", "UpstreamFailed", "upstream_failed", "Every model in the chain failed; attempts says how.", false),
@@ -58,7 +59,7 @@ public enum OpenAPIRenderer {
                     "RequestId": ["description": "The client's x-request-id, or a new one.", "schema": ["type": "string"]],
                     "RetryAfter": ["description": "Seconds to wait before trying again.", "schema": ["type": "integer", "minimum": 0]],
                     "Model": ["description": "The provider/model that answered.", "schema": ["type": "string"]],
-                    "Attempts": ["description": "How many model calls the answer took.", "schema": ["type": "integer", "minimum": 1]],
+                    "Attempts": ["description": "How many model calls the answer took; 0 for an answer from the cache.", "schema": ["type": "integer", "minimum": 0]],
                 ],
                 "securitySchemes": [
                     "bearerKey": ["type": "http", "scheme": "bearer", "description": "A consumer key, when promptc.yaml configures consumers."],
@@ -149,6 +150,10 @@ public enum OpenAPIRenderer {
                     "details": [
                         "type": "array", "description": "Every violation of the input schema, by JSON Pointer.",
                         "items": ["type": "object", "required": ["path", "message"], "properties": ["path": ["type": "string"], "message": ["type": "string"]]],
+                    ],
+                    "more": [
+                        "type": "integer", "minimum": 1,
+                        "description": "Violations left out of details, past limits.max_error_details.",
                     ],
                     "attempts": [
                         "type": "array", "description": "Every model call the request made.",
