@@ -96,8 +96,15 @@ public enum SpecFileLoader {
     }
 
     private static func diagnostic(for error: YamlError, in source: SourceFile) -> Diagnostic {
+        // libyaml reports an error at the end of a file that has no final newline one line past
+        // its end (found by fuzzing); such a place is the end of the last line.
         func at(_ mark: Mark) -> SourceSpan {
-            SourceSpan(start: SourceLocation(file: source.path, line: mark.line, column: mark.column))
+            let lastLine = max(1, source.lines.count)
+            guard mark.line > lastLine else {
+                return SourceSpan(start: SourceLocation(file: source.path, line: mark.line, column: mark.column))
+            }
+            let end = (source.line(lastLine)?.unicodeScalars.count ?? 0) + 1
+            return SourceSpan(start: SourceLocation(file: source.path, line: lastLine, column: end))
         }
         switch error {
         case .scanner(let context, let problem, let mark, _),

@@ -38,7 +38,7 @@ struct ArtifactTests {
         #expect(document.openAPIVersion == .v3_1_0)
         let operation = try #require(document.paths["/v1/sentiment"]?.pathItemValue?.post)
         let statuses = Set(operation.responses.keys.map(\.rawValue))
-        #expect(statuses == ["200", "400", "401", "403", "404", "405", "413", "415", "429", "502", "503", "504"])
+        #expect(statuses == ["200", "400", "401", "403", "404", "405", "408", "413", "415", "429", "502", "503", "504"])
         let body = try #require(operation.requestBody?.b)
         #expect(body.content[.json]?.b?.examples?.count == 2)
         let input = try #require(document.components.schemas["SentimentInput"])

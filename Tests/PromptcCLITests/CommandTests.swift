@@ -161,6 +161,46 @@ struct CommandTests {
         #expect(try cli.run("check", "--config", "gateway.yaml").status == 0)
     }
 
+    @Test func serveTakesTextOrJSONLogsOnly() throws {
+        let result = try CLI().run("serve", "--prompts", "Prompts", "--mock", "--log-format", "xml")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--log-format"))
+    }
+
+    /// `serve --routes` answers `/openapi.json` with the file `compile` wrote beside the routes
+    /// (the runtime does not link the compiler), and `--log-format json` writes one JSON object
+    /// per line.
+    @Test func serveAnswersTheCompiledOpenAPIAndLogsJSON() async throws {
+        let cli = try CLI()
+        #expect(try cli.run("compile").status == 0)
+        let port = Int.random(in: 40_001...60_000)
+        let server = Process()
+        server.executableURL = CLI.binary
+        server.arguments = ["serve", "--mock", "--port", String(port), "--log-format", "json"]
+        server.currentDirectoryURL = cli.folder
+        let err = Pipe()
+        server.standardError = err
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)/openapi.json"))
+        var answer: (Data, URLResponse)?
+        for _ in 0..<100 where answer == nil {
+            answer = try? await URLSession.shared.data(from: url)
+            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let (body, _) = try #require(answer)
+        #expect(body == FileManager.default.contents(atPath: cli.folder.appendingPathComponent("Generated/openapi.json").path))
+        server.terminate()
+        server.waitUntilExit()
+        let lines = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["message"] != nil, "not a JSON log line: \(line)")
+        }
+        #expect(lines.contains { $0.contains(#""path":"/openapi.json""#) && $0.contains(#""status":"200""#) })
+    }
+
     @Test func serveWithoutRoutesIsARuntimeFailure() throws {
         let result = try CLI().run("serve", "--routes", "Generated/none.json")
         #expect(result.status == 3)

@@ -36,6 +36,14 @@ struct SpecFileLoaderTests {
         #expect(diagnostics.first?.related.first?.line == 3)
     }
 
+    /// Found by fuzzing: libyaml put an error at the end of a file without a final newline one
+    /// line past the end.
+    @Test func anErrorAtTheEndOfAFileIsInsideIt() {
+        let (_, diagnostics) = load("-\n b\n-a ")
+        #expect(diagnostics.map(\.code) == [.yamlSyntax])
+        #expect(diagnostics.first?.location == SourceLocation(file: "x.yaml", line: 3, column: 4))
+    }
+
     @Test func emptyFileAndByteOrderMark() {
         #expect(load("").1.map(\.code) == [.documentNotMapping])
         #expect(load("# only a comment\n").1.map(\.code) == [.documentNotMapping])

@@ -38,50 +38,63 @@ final class GatewayRuntime: Sendable {
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
             output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs)
         let answer = try await endpoint.chain.run({ [self] (step, timeout) throws(AttemptFailure) in
-            var call = call
-            call.model = step.modelName
-            call.parameters = step.parameters
-            let started = ContinuousClock.now
-            upstreams.began(step.model)
-            do throws(AttemptFailure) {
-                let modelAnswer = try await self.call(step, call, timeout: timeout, on: eventLoop)
-                let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
-                upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
-                if logPrompts {
-                    logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
-                }
-                return (output, modelAnswer.usage)
-            } catch {
-                upstreams.ended(step.model, outcome: error.failureClass.rawValue, ms: (ContinuousClock.now - started).milliseconds)
-                var metadata: Logger.Metadata = [
-                    "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(step.model),
-                    "outcome": .string(error.failureClass.rawValue), "ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
-                    "reason": .string(error.message),
-                ]
-                // The provider's own words may quote the request; like prompts, only on request.
-                if logPrompts, let said = error.providerMessage { metadata["provider_message"] = .string(said) }
-                logger.notice("attempt failed", metadata: metadata)
-                throw error
-            }
+            try await attempt(step, call, timeout: timeout, endpoint: endpoint, requestID: requestID, eventLoop: eventLoop)
         }, affinity: affinity, onAttempt: { [self] record in
             onAttempt(record)
-            let modelMetrics = metrics?.model(record.model)
-            modelMetrics?.attempt(outcome: record.outcome)
-            if !record.isCall {
-                logger.notice("model skipped", metadata: [
-                    "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(record.model),
-                    "outcome": .string(record.outcome),
-                ])
-            }
-            if case .open = breakers.state(of: record.model) {
-                modelMetrics?.circuit(open: true)
-            } else {
-                modelMetrics?.circuit(open: false)
-            }
+            observe(record, endpoint: endpoint, requestID: requestID, metrics: metrics)
         })
         metrics?.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
         if answer.attempts.contains(where: { $0.model != answer.model }) { metrics?.fallback() }
         return answer
+    }
+
+    /// One model call: the answer parsed and checked against the output schema, or a
+    /// classified failure, logged with its reason.
+    private func attempt(
+        _ step: ChainStep, _ call: ModelCall, timeout: Duration, endpoint: ServedEndpoint, requestID: String, eventLoop: (any EventLoop)?
+    ) async throws(AttemptFailure) -> (JSONValue, TokenUsage) {
+        var call = call
+        call.model = step.modelName
+        call.parameters = step.parameters
+        let started = ContinuousClock.now
+        upstreams.began(step.model)
+        do throws(AttemptFailure) {
+            let modelAnswer = try await self.call(step, call, timeout: timeout, on: eventLoop)
+            let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
+            upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
+            if logPrompts {
+                logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
+            }
+            return (output, modelAnswer.usage)
+        } catch {
+            let ms = (ContinuousClock.now - started).milliseconds
+            upstreams.ended(step.model, outcome: error.failureClass.rawValue, ms: ms)
+            var metadata: Logger.Metadata = [
+                "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(step.model),
+                "outcome": .string(error.failureClass.rawValue), "ms": .stringConvertible(ms), "reason": .string(error.message),
+            ]
+            // The provider's own words may quote the request; like prompts, only on request.
+            if logPrompts, let said = error.providerMessage { metadata["provider_message"] = .string(said) }
+            logger.notice("attempt failed", metadata: metadata)
+            throw error
+        }
+    }
+
+    /// An attempt's metrics, a skipped model's log line, and the model's circuit gauge.
+    private func observe(_ record: AttemptRecord, endpoint: ServedEndpoint, requestID: String, metrics: EndpointMetrics?) {
+        let modelMetrics = metrics?.model(record.model)
+        modelMetrics?.attempt(outcome: record.outcome)
+        if !record.isCall {
+            logger.notice("model skipped", metadata: [
+                "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(record.model),
+                "outcome": .string(record.outcome),
+            ])
+        }
+        if case .open = breakers.state(of: record.model) {
+            modelMetrics?.circuit(open: true)
+        } else {
+            modelMetrics?.circuit(open: false)
+        }
     }
 
     private func call(_ step: ChainStep, _ call: ModelCall, timeout: Duration, on eventLoop: (any EventLoop)?) async throws(AttemptFailure) -> ModelAnswer {

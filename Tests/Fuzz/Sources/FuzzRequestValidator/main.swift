@@ -1,3 +1,4 @@
+import FuzzSupport
 import EndpointModel
 
 /// Any bytes as a request body: parsed, then checked against a schema with every kind of field
@@ -25,10 +26,13 @@ let schema: FieldSchema? = {
 }()
 let validator = schema.map(SchemaValidator.init)
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRequestValidator(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+@_cdecl("FuzzRequestValidator_main")
+public func fuzzRequestValidatorMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runLibFuzzer(argc, argv) { fuzzRequestValidator(UnsafeRawBufferPointer(start: $0, count: $1)) }
+}
+
+func fuzzRequestValidator(_ bytes: UnsafeRawBufferPointer) -> CInt {
     guard let schema, let validator else { fatalError("the fuzz schema does not load") }
-    let bytes = UnsafeRawBufferPointer(start: start, count: count)
     guard let value = try? JSONParser.parse(bytes) else { return 0 }
     let (violations, _) = validator.validate(value, reportingAtMost: 10)
     if violations.count > 10 { fatalError("more violations listed than the bound") }
