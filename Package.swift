@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "promptc", targets: ["promptc"]),
         .library(name: "PromptCompiler", targets: ["PromptCompiler"]),
         .library(name: "EndpointModel", targets: ["EndpointModel"]),
+        .library(name: "SpecFrontEnd", targets: ["SpecFrontEnd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),

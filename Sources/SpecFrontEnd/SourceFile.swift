@@ -8,20 +8,37 @@ public struct SourceFile: Sendable {
     public init(path: String, text: String) {
         self.path = path
         self.text = text
-        // Split on UTF-8 bytes: a newline is always a character boundary, and this is several
-        // times faster than splitting the String by Character.
+        // Split on UTF-8 bytes: a line break is always a character boundary, and this is several
+        // times faster than splitting the String by Character. Line breaks are libyaml's, so
+        // that line numbers agree with its marks: LF, CR LF, a lone CR (found by fuzzing), and
+        // NEL, LS and PS.
         var lines: [Substring] = []
         let utf8 = text.utf8
         var start = utf8.startIndex
         var index = start
         while index != utf8.endIndex {
-            if utf8[index] == UInt8(ascii: "\n") {
-                var end = index
-                if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
-                lines.append(text[start..<end])
-                start = utf8.index(after: index)
+            let byte = utf8[index]
+            var breakEnd: String.UTF8View.Index?
+            if byte == UInt8(ascii: "\n") {
+                breakEnd = utf8.index(after: index)
+            } else if byte == UInt8(ascii: "\r") {
+                let next = utf8.index(after: index)
+                breakEnd = next != utf8.endIndex && utf8[next] == UInt8(ascii: "\n") ? utf8.index(after: next) : next
+            } else if byte == 0xC2 || byte == 0xE2 {
+                let rest = utf8[index...].prefix(3)
+                if rest.starts(with: [0xC2, 0x85]) {
+                    breakEnd = utf8.index(index, offsetBy: 2)
+                } else if rest.elementsEqual([0xE2, 0x80, 0xA8]) || rest.elementsEqual([0xE2, 0x80, 0xA9]) {
+                    breakEnd = utf8.index(index, offsetBy: 3)
+                }
             }
-            index = utf8.index(after: index)
+            if let breakEnd {
+                lines.append(text[start..<index])
+                start = breakEnd
+                index = breakEnd
+            } else {
+                index = utf8.index(after: index)
+            }
         }
         lines.append(text[start..<utf8.endIndex])
         self.lines = lines

@@ -14,7 +14,9 @@ let package = Package(
         .target(name: "FuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["FuzzDriver"]),
         .executableTarget(name: "FuzzJSONParser", dependencies: ["FuzzSupport", .product(name: "EndpointModel", package: "promptc")]),
-        .executableTarget(name: "FuzzSpecFrontEnd", dependencies: ["FuzzSupport", .product(name: "PromptCompiler", package: "promptc")]),
+        .executableTarget(
+            name: "FuzzSpecFrontEnd",
+            dependencies: ["FuzzSupport", .product(name: "PromptCompiler", package: "promptc"), .product(name: "SpecFrontEnd", package: "promptc")]),
         .executableTarget(name: "FuzzRequestValidator", dependencies: ["FuzzSupport", .product(name: "EndpointModel", package: "promptc")]),
     ],
     swiftLanguageModes: [.v6]

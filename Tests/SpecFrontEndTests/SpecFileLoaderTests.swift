@@ -44,6 +44,14 @@ struct SpecFileLoaderTests {
         #expect(diagnostics.first?.location == SourceLocation(file: "x.yaml", line: 3, column: 4))
     }
 
+    /// Found by fuzzing: lines are counted as libyaml counts them, so a lone CR (old Mac line
+    /// ends) starts a line too.
+    @Test func linesBreakWhereYAMLBreaksThem() {
+        #expect(SourceFile(path: "x", text: "a\r\nb\rc\nd\u{85}e\u{2028}f").lines == ["a", "b", "c", "d", "e", "f"])
+        let (root, _) = load("\rUoo")
+        #expect(root?.span.start == SourceLocation(file: "x.yaml", line: 2, column: 1))
+    }
+
     @Test func emptyFileAndByteOrderMark() {
         #expect(load("").1.map(\.code) == [.documentNotMapping])
         #expect(load("# only a comment\n").1.map(\.code) == [.documentNotMapping])

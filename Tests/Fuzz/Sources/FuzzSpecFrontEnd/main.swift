@@ -1,6 +1,7 @@
 import FuzzSupport
 import Foundation
 import PromptCompiler
+import SpecFrontEnd
 
 /// Any bytes as a spec file through the whole front end and checks (YAML to diagnostics): it
 /// must end in diagnostics or a route table, never crash or hang; a compile with no errors must
@@ -22,7 +23,7 @@ func fuzzSpecFrontEnd(_ bytes: UnsafeRawBufferPointer) -> CInt {
         fatalError("a compile without errors gave no route table")
     }
     // A diagnostic points into the file (or at the whole file, line 0), never past its end.
-    let lines = data.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+    let lines = SourceFile(path: "", text: String(decoding: data, as: UTF8.self)).lines.count
     for diagnostic in compilation.diagnostics where diagnostic.location.hasPosition {
         if diagnostic.location.line > lines || diagnostic.location.column < 1 {
             fatalError("a diagnostic outside the file: \(diagnostic.location) of \(lines) lines: \(diagnostic.message)")
