@@ -103,7 +103,7 @@ struct GatewayConfigChecker {
         return true
     }
 
-    /// `circuit_breaker`, `max_body_bytes`, `host` and `port`.
+    /// `circuit_breaker`, `limits`, `upstream`, `max_body_bytes`, `host` and `port`.
     private mutating func checkSettings(_ root: SpecNode) {
         if let breaker = root["circuit_breaker"], let fields = reader.entries(breaker, "'circuit_breaker'") {
             reader.checkKeys(fields, allowed: Self.circuitBreakerKeys, code: .unknownConfigKey, in: "circuit_breaker")
@@ -116,17 +116,11 @@ struct GatewayConfigChecker {
         }
         if let limits = root["limits"], let fields = reader.entries(limits, "'limits'") {
             reader.checkKeys(fields, allowed: Self.limitKeys, code: .unknownConfigKey, in: "limits")
-            if let node = limits["max_connections"], let count = positiveInteger(node, "'limits.max_connections'") {
-                settings.limits.maxConnections = count
+            for (key, path) in [("max_connections", \ClientLimits.maxConnections), ("max_error_details", \.maxErrorDetails)] {
+                if let node = limits[key], let count = positiveInteger(node, "'limits.\(key)'") { settings.limits[keyPath: path] = count }
             }
-            if let node = limits["client_timeout"], let ms = reader.duration(node, "'limits.client_timeout'") {
-                settings.limits.clientTimeoutMs = ms
-            }
-            if let node = limits["idle_timeout"], let ms = reader.duration(node, "'limits.idle_timeout'") {
-                settings.limits.idleTimeoutMs = ms
-            }
-            if let node = limits["max_error_details"], let count = positiveInteger(node, "'limits.max_error_details'") {
-                settings.limits.maxErrorDetails = count
+            for (key, path) in [("client_timeout", \ClientLimits.clientTimeoutMs), ("idle_timeout", \.idleTimeoutMs)] {
+                if let node = limits[key], let ms = reader.duration(node, "'limits.\(key)'") { settings.limits[keyPath: path] = ms }
             }
         }
         if let upstream = root["upstream"], let fields = reader.entries(upstream, "'upstream'") {
