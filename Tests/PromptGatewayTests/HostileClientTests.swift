@@ -127,25 +127,23 @@ struct HostileClientTests {
                 environment: Self.keys
             ) { client, _ in
                 let first = try await RawConnection.connect(port: client.port)
-                try await first.channel.executeThenClose { inbound, outbound in
+                // The first connection is open and idle; the second one's request waits.
+                let (second, closedAt) = try await first.channel.executeThenClose { inbound, outbound in
                     try await outbound.write(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n"))
                     var iterator = inbound.makeAsyncIterator()
                     let head = try await iterator.next().map { String(buffer: $0) } ?? ""
                     #expect(head.hasPrefix("HTTP/1.1 200"))
-                    // The first connection is open and idle; the second one's request waits.
                     let second = Task {
                         let answer = try await RawConnection.connect(port: client.port)
                             .send("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
                         return (answer, ContinuousClock.now)
                     }
                     try await Task.sleep(for: .milliseconds(500))
-                    let closedAt = ContinuousClock.now
-                    outbound.finish()
-                    _ = try? await iterator.next()
-                    let (answer, answeredAt) = try await second.value
-                    #expect(answer.hasPrefix("HTTP/1.1 200"))
-                    #expect(answeredAt > closedAt, "the second connection was served while the first held the only slot")
+                    return (second, ContinuousClock.now)  // leaving closes the first connection
                 }
+                let (answer, answeredAt) = try await second.value
+                #expect(answer.hasPrefix("HTTP/1.1 200"))
+                #expect(answeredAt > closedAt, "the second connection was served while the first held the only slot")
             }
         }
     }
