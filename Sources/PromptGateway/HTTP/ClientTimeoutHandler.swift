@@ -31,8 +31,8 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private enum State {
         /// Between requests; the idle timeout (Hummingbird's) applies.
         case idle
-        /// A request is arriving; it must be complete by the timer.
-        case receiving(Scheduled<Void>, headSeen: Bool)
+        /// A request is arriving; it must be complete by `deadline`.
+        case receiving(deadline: NIODeadline, headSeen: Bool)
         /// The request is in; bytes now belong to a pipelined next request.
         case processing(nextStarted: Bool)
     }
@@ -40,6 +40,9 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let timeout: TimeAmount
     private let logger: Logger
     private var state = State.idle
+    /// One timer per connection at most, not one per request: when it fires early for a
+    /// request that came later, it is set again for that request's deadline.
+    private var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount, logger: Logger) {
         self.timeout = timeout
@@ -49,7 +52,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
         case .idle:
-            startTimer(context)
+            startReceiving(context)
         case .processing:
             state = .processing(nextStarted: true)
         case .receiving:
@@ -64,16 +67,13 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
             return
         }
         switch (event, state) {
-        case (.headReceived, .receiving(let timer, _)):
-            state = .receiving(timer, headSeen: true)
-        case (.requestReceived, .receiving(let timer, _)):
-            timer.cancel()
-            state = .processing(nextStarted: false)
-        case (.requestReceived, .idle):
+        case (.headReceived, .receiving(let deadline, _)):
+            state = .receiving(deadline: deadline, headSeen: true)
+        case (.requestReceived, .receiving), (.requestReceived, .idle):
             state = .processing(nextStarted: false)
         case (.responseSent, .processing(let nextStarted)):
             state = .idle
-            if nextStarted { startTimer(context) }
+            if nextStarted { startReceiving(context) }
         default:
             break
         }
@@ -81,17 +81,33 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if case .receiving(let timer, _) = state { timer.cancel() }
+        timer?.cancel()
+        timer = nil
         state = .idle
     }
 
-    private func startTimer(_ context: ChannelHandlerContext) {
+    private func startReceiving(_ context: ChannelHandlerContext) {
+        let deadline = NIODeadline.now() + timeout
+        state = .receiving(deadline: deadline, headSeen: false)
+        if timer == nil { schedule(context, at: deadline) }
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let timer = context.eventLoop.scheduleTask(in: timeout) {
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
-            handler.timedOut(context)
+            handler.timer = nil
+            handler.timerFired(context)
         }
-        state = .receiving(timer, headSeen: false)
+    }
+
+    private func timerFired(_ context: ChannelHandlerContext) {
+        guard case .receiving(let deadline, _) = state else { return }
+        if deadline > .now() {
+            schedule(context, at: deadline)
+            return
+        }
+        timedOut(context)
     }
 
     private func timedOut(_ context: ChannelHandlerContext) {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One routed request, as `promptc usage` reads it back (gateway-contract.md, Usage and cost
 /// records). Never a key or a prompt.
 public struct UsageRecord: Sendable, Hashable {
@@ -43,13 +45,18 @@ public struct UsageRecord: Sendable, Hashable {
         self.fellBack = fellBack
     }
 
-    /// 128 random bits in hex.
+    /// A random 64-bit prefix per process, then a counter, in hex: unique across processes
+    /// (replicas writing one PostgreSQL table) without a system call per record.
     public static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        func hex(_ value: UInt64) -> String {
-            let digits = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }
-        return hex(generator.next()) + hex(generator.next())
+        let count = idCounter.add(1, ordering: .relaxed).newValue
+        return idPrefix + hex(count)
+    }
+
+    private static let idPrefix = hex(UInt64.random(in: .min ... .max))
+    private static let idCounter = Atomic<UInt64>(0)
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
