@@ -10,6 +10,9 @@ public actor PostgresUsageStore: UsageStore {
     private let configuration: PostgresConnection.Configuration
     private let logger = Logger(label: "promptc.usage.postgres")
     private var connection: PostgresConnection?
+    /// A connect under way: callers that come while it runs share it. The actor is reentrant at
+    /// every await, and a second connection made alongside would be dropped unclosed.
+    private var opening: Task<PostgresConnection, any Error>?
     private var nextID = 0
 
     init(configuration: PostgresConnection.Configuration) {
@@ -24,9 +27,16 @@ public actor PostgresUsageStore: UsageStore {
 
     private func open() async throws -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }
+        if let opening { return try await opening.value }
         nextID += 1
-        let made = try await PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: nextID, logger: logger).get()
+        let (id, configuration, logger) = (nextID, configuration, logger)
+        let task = Task {
+            try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger).get()
+        }
+        opening = task
+        defer { opening = nil }
+        let made = try await task.value
         connection = made
         return made
     }
@@ -72,11 +82,12 @@ public actor PostgresUsageStore: UsageStore {
         let query = PostgresQuery(
             unsafeSQL: "INSERT INTO usage (\(UsageStores.columns)) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING",
             binds: bindings)
+        let used = try await open()
         do {
-            try await open().query(query, logger: logger)
+            try await used.query(query, logger: logger)
         } catch {
-            try? await connection?.close()
-            connection = nil
+            if connection === used { connection = nil }
+            try? await used.close()
             throw error
         }
     }
@@ -97,8 +108,14 @@ public actor PostgresUsageStore: UsageStore {
     }
 
     public func close() async {
-        try? await connection?.close()
+        let closing = connection
         connection = nil
+        try? await closing?.close()
+        // A connect still under way would otherwise land after the close, never to be closed.
+        if let pending = try? await opening?.value, pending !== closing {
+            if connection === pending { connection = nil }
+            try? await pending.close()
+        }
     }
 
     public func reset() async {
