@@ -37,6 +37,8 @@ public enum DatabaseURL {
         return isLoopback(parts.host ?? "") ? .disable : .verifyFull
     }
 
+    /// `localhost`, `::1` or 127.x: the one test of a loopback host, shared with `serve`'s
+    /// open-gateway warning.
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }

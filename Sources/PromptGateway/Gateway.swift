@@ -162,7 +162,7 @@ public final class Gateway: Sendable {
     }
 
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        DatabaseURL.isLoopback(host)
     }
 
     /// Writes the usage records still queued and closes the upstream client; call after the

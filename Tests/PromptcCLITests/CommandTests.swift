@@ -201,6 +201,31 @@ struct CommandTests {
         #expect(lines.contains { $0.contains(#""path":"/openapi.json""#) && $0.contains(#""status":"200""#) })
     }
 
+    /// Without the openapi.json that compile writes beside the routes, /openapi.json is a 404
+    /// that says why, not a 500.
+    @Test func serveWithoutTheOpenAPIFileAnswers404() async throws {
+        let cli = try CLI()
+        #expect(try cli.run("compile").status == 0)
+        try FileManager.default.removeItem(at: cli.folder.appendingPathComponent("Generated/openapi.json"))
+        let port = Int.random(in: 40_001...60_000)
+        let server = Process()
+        server.executableURL = CLI.binary
+        server.arguments = ["serve", "--mock", "--port", String(port)]
+        server.currentDirectoryURL = cli.folder
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)/openapi.json"))
+        var answer: (Data, URLResponse)?
+        for _ in 0..<100 where answer == nil {
+            answer = try? await URLSession.shared.data(from: url)
+            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let (body, response) = try #require(answer)
+        #expect((response as? HTTPURLResponse)?.statusCode == 404)
+        #expect(String(decoding: body, as: UTF8.self).contains("run promptc compile"))
+    }
+
     @Test func serveWithoutRoutesIsARuntimeFailure() throws {
         let result = try CLI().run("serve", "--routes", "Generated/none.json")
         #expect(result.status == 3)

@@ -19,7 +19,14 @@ struct OperationalRoutes {
         }
         let document = gateway.openAPIDocument
         router.get("/openapi.json") { _, _ in
-            guard let bytes = try await document.bytes() else {
+            let made: ByteBuffer?
+            do {
+                made = try await document.bytes()
+            } catch {
+                // The document the CLI pointed at (openapi.json beside --routes) is not there.
+                throw GatewayError(status: .notFound, type: "not_found", message: "the OpenAPI document is not available: \(error)")
+            }
+            guard let bytes = made else {
                 throw GatewayError(status: .notFound, type: "not_found", message: "this gateway was started without an OpenAPI document")
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: bytes))
