@@ -27,6 +27,8 @@ public struct GatewaySettings: Sendable, Hashable {
     public var limits = ClientLimits()
     /// `upstream:`: the connections to providers.
     public var upstream = UpstreamSettings()
+    /// `model_groups:`: the names callers of `/v1/chat/completions` send as `model`.
+    public var modelGroups: [String: ModelGroup] = [:]
 
     public static let defaultMaxBodyBytes = 1 << 20
 
@@ -167,4 +169,18 @@ public struct UpstreamSettings: Sendable, Hashable {
     public var connectTimeoutMs = 2000
 
     public init() {}
+}
+
+/// A model group of `promptc.yaml` (gateway-contract.md, The OpenAI-compatible API): a chain of
+/// models and its fallback policy, called by name through `/v1/chat/completions`.
+public struct ModelGroup: Sendable, Hashable {
+    public var name: String
+    public var models: [EndpointDefinition.ModelStep]
+    public var fallback: FallbackPolicy
+
+    public init(name: String, models: [EndpointDefinition.ModelStep], fallback: FallbackPolicy = FallbackPolicy()) {
+        self.name = name
+        self.models = models
+        self.fallback = fallback
+    }
 }

@@ -66,12 +66,15 @@ public struct FallbackPolicy: Sendable, Hashable, Codable {
     public var retries: Int
     public var timeoutMs: Int
     public var deadlineMs: Int
+    /// Streaming only: how long a model may take to send its first token; nil means `timeoutMs`.
+    public var firstTokenTimeoutMs: Int?
 
     public static let defaultTimeoutMs = 30_000
     public static let defaultDeadlineMs = 60_000
 
     public init(on: [FailureClass] = FailureClass.allCases, retries: Int = 0,
-                timeoutMs: Int = defaultTimeoutMs, deadlineMs: Int = defaultDeadlineMs) {
+                timeoutMs: Int = defaultTimeoutMs, deadlineMs: Int = defaultDeadlineMs, firstTokenTimeoutMs: Int? = nil) {
+        self.firstTokenTimeoutMs = firstTokenTimeoutMs
         self.on = on
         self.retries = retries
         self.timeoutMs = timeoutMs
@@ -82,6 +85,7 @@ public struct FallbackPolicy: Sendable, Hashable, Codable {
         case on, retries
         case timeoutMs = "timeout_ms"
         case deadlineMs = "deadline_ms"
+        case firstTokenTimeoutMs = "first_token_timeout_ms"
     }
 }
 

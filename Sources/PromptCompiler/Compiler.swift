@@ -103,7 +103,9 @@ public enum PromptCompiler {
             if let source = item.source { sources[source.path] = source }
         }
         ProjectChecker.check(checked.map(\.result), into: &diagnostics)
-        checkConsumerEndpoints(configuration.consumerEndpoints, definitions: checked.map(\.result.definition), into: &diagnostics)
+        checkConsumerEndpoints(
+            configuration.consumerEndpoints, definitions: checked.map(\.result.definition),
+            groups: Set(configuration.settings.modelGroups.keys), into: &diagnostics)
         let table = diagnostics.hasErrors ? nil : RouteTable(endpoints: checked.compactMap(\.result.definition).sorted { $0.name < $1.name })
         return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: table, settings: configuration.settings)
     }
@@ -127,13 +129,16 @@ public enum PromptCompiler {
     /// Every endpoint a consumer's allow-list names must be a spec's. Skipped while a spec is
     /// broken, since its name may be what is missing.
     private static func checkConsumerEndpoints(
-        _ references: [(name: String, span: SourceSpan)], definitions: [EndpointDefinition?], into diagnostics: inout DiagnosticCollector
+        _ references: [(name: String, span: SourceSpan)], definitions: [EndpointDefinition?], groups: Set<String>,
+        into diagnostics: inout DiagnosticCollector
     ) {
         guard !references.isEmpty, !definitions.contains(where: { $0 == nil }) else { return }
-        let names = Set(definitions.compactMap { $0?.name })
+        // An allow-list may name model groups too (gateway-contract.md, The OpenAI-compatible API).
+        let names = Set(definitions.compactMap { $0?.name }).union(groups)
         for reference in references where !names.contains(reference.name) {
             diagnostics.emit(
-                .invalidConsumer, "consumer endpoint '\(reference.name)' is not an endpoint\(Suggestion.didYouMean(reference.name, in: names))",
+                .invalidConsumer,
+                "consumer endpoint '\(reference.name)' is not an endpoint or model group\(Suggestion.didYouMean(reference.name, in: names))",
                 at: reference.span)
         }
     }

@@ -8,8 +8,9 @@ import SpecFrontEnd
 struct GatewayConfigChecker {
     static let topLevelKeys = [
         "providers", "pools", "consumers", "admin_key_sha256", "usage", "pricing", "cache_max_bytes",
-        "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream",
+        "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream", "model_groups",
     ]
+    static let modelGroupKeys = ["models", "fallback"]
     static let limitKeys = ["max_connections", "client_timeout", "idle_timeout", "max_error_details"]
     static let upstreamKeys = ["max_connections_per_host", "connect_timeout"]
     static let providerKeys = ["api", "base_url", "api_key_env"]
@@ -66,7 +67,39 @@ struct GatewayConfigChecker {
                 catalog.pools.insert(entry.key)
             }
         }
+        if let groups = root["model_groups"], let groupEntries = reader.entries(groups, "'model_groups'") {
+            for entry in groupEntries { checkModelGroup(entry, catalog: catalog) }
+        }
         return catalog
+    }
+
+    /// One entry of `model_groups:`: a name callers send as `model`, a chain checked like a
+    /// spec's `models`, and a `fallback` like a spec's.
+    private mutating func checkModelGroup(_ entry: SpecNode.Entry, catalog: ProviderCatalog) {
+        if entry.key.isEmpty || entry.key.contains("/") || entry.key.contains(where: \.isWhitespace) {
+            reader.diagnostics.emit(
+                .invalidModelGroup, "model group name '\(entry.key)' may not be empty or contain '/' or spaces", at: entry.keySpan,
+                hint: "'/' is how callers name a provider/model or pool/NAME")
+            return
+        }
+        guard let fields = reader.entries(entry.value, "model group '\(entry.key)'") else { return }
+        for field in fields where !Self.modelGroupKeys.contains(field.key) {
+            reader.diagnostics.emit(
+                .invalidModelGroup,
+                "unknown key '\(field.key)' in model group '\(entry.key)'\(Suggestion.didYouMean(field.key, in: Self.modelGroupKeys))",
+                at: field.keySpan, hint: "a model group has 'models' and optional 'fallback'")
+        }
+        guard let modelsNode = entry.value["models"] else {
+            reader.diagnostics.emit(.invalidModelGroup, "model group '\(entry.key)' has no 'models'", at: entry.keySpan)
+            return
+        }
+        var chain = ModelChainChecker(providers: catalog, reader: reader)
+        let fallback = entry.value["fallback"].map { chain.fallback($0) } ?? FallbackPolicy()
+        if let fallbackNode = entry.value["fallback"] { chain.checkTimeout(fallback, fallbackNode: fallbackNode) }
+        let models = chain.models(modelsNode, deadlineMs: fallback.deadlineMs)
+        reader = chain.reader
+        guard !models.isEmpty else { return }
+        settings.modelGroups[entry.key] = ModelGroup(name: entry.key, models: models, fallback: fallback)
     }
 
     private mutating func checkProvider(_ entry: SpecNode.Entry) -> Bool {

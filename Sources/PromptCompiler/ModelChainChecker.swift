@@ -4,7 +4,7 @@ import SpecFrontEnd
 /// Checks `models`, `parameters`, `fallback` and `cache` (spec-format.md, Top-level keys).
 struct ModelChainChecker {
     static let modelKeys = ["model", "timeout", "retries", "parameters"]
-    static let fallbackKeys = ["on", "retries", "timeout", "deadline"]
+    static let fallbackKeys = ["on", "retries", "timeout", "deadline", "first_token_timeout"]
     static let cacheKeys = ["ttl", "stale_if_error"]
 
     let providers: ProviderCatalog
@@ -165,6 +165,9 @@ struct ModelChainChecker {
         if let retriesNode = node["retries"], let retries = retries(retriesNode) { policy.retries = retries }
         if let timeoutNode = node["timeout"], let timeout = reader.duration(timeoutNode, "'timeout'") { policy.timeoutMs = timeout }
         if let deadlineNode = node["deadline"], let deadline = reader.duration(deadlineNode, "'deadline'") { policy.deadlineMs = deadline }
+        if let node = node["first_token_timeout"], let timeout = reader.duration(node, "'first_token_timeout'") {
+            policy.firstTokenTimeoutMs = timeout
+        }
         return policy
     }
 

@@ -113,7 +113,8 @@ public final class Gateway: Sendable {
             consumers: ConsumerStage(directory: consumers), input: InputStage(maxErrorDetails: limits.maxErrorDetails),
             cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
         router.add(middleware: RESTFront(
-            endpoints: byPath, pipeline: pipeline, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes))
+            endpoints: byPath, pipeline: pipeline, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes,
+            stream: SSEFront(pipeline: pipeline, watches: runtime.watches)))
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
         let watches = runtime.watches

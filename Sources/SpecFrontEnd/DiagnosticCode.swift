@@ -83,6 +83,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case invalidPool = "E0703"
     case invalidConfigValue = "E0704"
     case invalidConsumer = "E0705"
+    case invalidModelGroup = "E0706"
 
     public var severity: Diagnostic.Severity {
         rawValue.hasPrefix("W") ? .warning : .error

@@ -83,6 +83,7 @@ let diagnosticCases: [DiagnosticCase] = [
     .init(.invalidPool, minimalSpec, config: "pools:\n  fast:\n    strategy: »round-robin\n    members: [openai/gpt-4o-mini]\n"),
     .init(.invalidConfigValue, minimalSpec, config: "circuit_breaker:\n  failures: »0\n"),
     .init(.invalidConsumer, minimalSpec, config: "consumers:\n  - name: app\n    key_sha256: »abc123\n"),
+    .init(.invalidModelGroup, minimalSpec, config: "model_groups:\n  chat:\n    models: [openai/gpt-4o-mini]\n    »fallbak: {}\n"),
 ]
 
 /// Codes whose tests need several files or a folder on disk; each has its own test below.

@@ -31,6 +31,7 @@ final class LazyWire: Sendable {
     private let adapter: any ProviderAdapter
     private let make: @Sendable () -> RequestTemplate
     private let template = Mutex<RequestTemplate?>(nil)
+    private let streamingTemplate = Mutex<RequestTemplate?>(nil)
 
     init(adapter: any ProviderAdapter, make: @escaping @Sendable () -> RequestTemplate) {
         self.adapter = adapter
@@ -41,6 +42,18 @@ final class LazyWire: Sendable {
         let template = template.withLock { template in
             if let template { return template }
             let made = make()
+            template = made
+            return made
+        }
+        return (adapter, template)
+    }
+
+    /// The adapter and the template of the same request, streamed.
+    var streaming: (adapter: any ProviderAdapter, template: RequestTemplate) {
+        let plain = value.template
+        let template = streamingTemplate.withLock { template in
+            if let template { return template }
+            let made = adapter.streaming(plain)
             template = made
             return made
         }

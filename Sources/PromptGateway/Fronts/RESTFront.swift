@@ -18,6 +18,7 @@ struct RESTFront: RouterMiddleware {
     let pipeline: PromptPipeline
     let watches: ConnectionWatchRegistry
     let maxBodyBytes: Int
+    let stream: SSEFront
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let endpoint = endpoints[request.uri.path] else { return try await next(request, context) }
@@ -27,6 +28,9 @@ struct RESTFront: RouterMiddleware {
             noCache: Self.asksNoCache(request.headers), eventLoop: context.channel.eventLoop,
             readInput: { try await Self.readJSON(request, limit: limit) })
         let outcome = context.outcome
+        if SSEFront.wantsStream(request.headers) {
+            return try await stream.respond(pipelineRequest, outcome: outcome, channel: context.channel)
+        }
         let answer = try await watches.cancellingOnDisconnect(context.channel) { [pipeline] in
             try await pipeline.run(pipelineRequest, outcome: outcome)
         }

@@ -45,7 +45,15 @@ struct RequestRecorder: RouterMiddleware {
         if cachedPaths.contains(seen.path), response.headers[PromptHeaders.cache] == nil {
             response.headers[PromptHeaders.cache] = outcome.cache ?? "miss"
         }
-        recorder.record(seen, status: Int(response.status.code), outcome: outcome, errorType: errorType)
+        if outcome.streamed, errorType == nil {
+            // A stream is recorded when it ends, with the status its last event says.
+            let recorder = recorder, outcomeBox = context.outcome
+            outcomeBox.recordWhenFinished { status, errorType in
+                recorder.record(seen, status: status, outcome: outcomeBox.snapshot, errorType: errorType)
+            }
+        } else {
+            recorder.record(seen, status: Int(response.status.code), outcome: outcome, errorType: errorType)
+        }
         return response
     }
 

@@ -10,7 +10,7 @@ struct ChainStage: Sendable {
 
     func run(
         _ endpoint: ServedEndpoint, metrics: EndpointMetrics?, input: JSONValue, requestID: String, eventLoop: (any EventLoop)?,
-        affinity: String, outcome: RequestOutcome
+        affinity: String, progress: ChainProgressSink?, outcome: RequestOutcome
     ) async throws -> ChainAnswer {
         let system = endpoint.systemTemplate?.render(input)
         let user = endpoint.userTemplate.render(input)
@@ -20,7 +20,8 @@ struct ChainStage: Sendable {
             ])
         }
         return try await runtime.runChain(
-            endpoint, metrics: metrics, system: system, user: user, requestID: requestID, eventLoop: eventLoop, affinity: affinity
+            endpoint, metrics: metrics, system: system, user: user, requestID: requestID, eventLoop: eventLoop, affinity: affinity,
+            progress: progress
         ) { record in
             outcome.update { $0.attempts.append(record) }
         }

@@ -14,6 +14,8 @@ struct PipelineRequest: Sendable {
     /// Reads and decodes the input; called only once consumer and limits have let the request in,
     /// so a refused request's body is never read.
     var readInput: @Sendable () async throws -> JSONValue
+    /// Set by a streaming front: the chain streams its attempts and reports their progress here.
+    var progress: ChainProgressSink?
 }
 
 /// What the core answers: the output as JSON bytes and where it came from.
@@ -23,6 +25,8 @@ struct PipelineAnswer: Sendable {
     var calls: Int
     /// `hit`, `miss` or `stale` for a cached endpoint.
     var cache: String?
+    /// The tokens the model counted; none for an answer from the cache.
+    var usage = TokenUsage()
 }
 
 /// The request pipeline every front calls (architecture.md, One core, many fronts): consumer
@@ -50,7 +54,8 @@ struct PromptPipeline: Sendable {
         do {
             answer = try await chain.run(
                 endpoint, metrics: metrics, input: input, requestID: request.requestID,
-                eventLoop: request.eventLoop, affinity: consumer?.consumer.name ?? request.requestID, outcome: outcome)
+                eventLoop: request.eventLoop, affinity: consumer?.consumer.name ?? request.requestID, progress: request.progress,
+                outcome: outcome)
         } catch let failure as ChainFailure {
             // stale_if_error: an expired answer stands in for a chain that failed.
             if let lookup, let entry = cache.stale(lookup) { return cached(entry, outcome: "stale", recordedIn: outcome, metrics: metrics) }
@@ -66,7 +71,7 @@ struct PromptPipeline: Sendable {
             cache.store(lookup, body: body, model: answer.model, endpoint: endpoint)
             metrics?.cache(outcome: "miss")
         }
-        return PipelineAnswer(body: body, model: answer.model, calls: answer.calls, cache: lookup == nil ? nil : "miss")
+        return PipelineAnswer(body: body, model: answer.model, calls: answer.calls, cache: lookup == nil ? nil : "miss", usage: answer.usage)
     }
 
     private func cached(_ entry: ResponseCache.Entry, outcome label: String, recordedIn outcome: RequestOutcome, metrics: EndpointMetrics?) -> PipelineAnswer {

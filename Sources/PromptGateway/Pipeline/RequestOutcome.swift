@@ -19,6 +19,8 @@ final class RequestOutcome: Sendable {
         var cache: String?
         /// The consumer's limits as they stood for this request, for the `RateLimit-*` headers.
         var rateLimit: ConsumerLimits.Decision?
+        /// The answer is a stream: it is recorded when the stream ends, not when its head goes out.
+        var streamed = false
 
         var calls: Int { attempts.count { $0.isCall } }
         /// Whether a model other than the chain's first answered.
@@ -26,6 +28,8 @@ final class RequestOutcome: Sendable {
     }
 
     private let fields: Mutex<Fields>
+    /// For a streamed answer: records it, once, when the stream ends.
+    private let recordLater = Mutex<(@Sendable (Int, String?) -> Void)?>(nil)
 
     init(front: String, endpoint: String? = nil) {
         fields = Mutex(Fields(front: front, endpoint: endpoint))
@@ -36,4 +40,18 @@ final class RequestOutcome: Sendable {
     }
 
     var snapshot: Fields { fields.withLock { $0 } }
+
+    /// Called by the outermost layer for a streamed answer, in place of recording it.
+    func recordWhenFinished(_ record: @escaping @Sendable (Int, String?) -> Void) {
+        recordLater.withLock { $0 = record }
+    }
+
+    /// The stream ended with `status` (200, or the status of its `error` event): recorded now, once.
+    func finishStream(status: Int, errorType: String?) {
+        let record = recordLater.withLock { record in
+            defer { record = nil }
+            return record
+        }
+        record?(status, errorType)
+    }
 }

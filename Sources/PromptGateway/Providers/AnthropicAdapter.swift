@@ -25,6 +25,12 @@ struct AnthropicAdapter: ProviderAdapter {
         return RequestTemplate(url: baseURL + "/messages", headers: headers, fixedMembers: body)
     }
 
+    func streaming(_ template: RequestTemplate) -> RequestTemplate {
+        template.adding(["stream": true])
+    }
+
+    func streamDecoder() -> any ProviderStreamDecoder { AnthropicStreamDecoder() }
+
     func promptMembers(system: String?, user: String) -> [String: JSONValue] {
         var members: [String: JSONValue] = ["messages": [["role": "user", "content": .string(user)]]]
         if let system { members["system"] = .string(system) }

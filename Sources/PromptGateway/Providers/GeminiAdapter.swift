@@ -17,6 +17,15 @@ struct GeminiAdapter: ProviderAdapter {
             url: "\(baseURL)/\(model):generateContent", headers: headers, fixedMembers: ["generationConfig": .object(generation)])
     }
 
+    /// `streamGenerateContent` with `alt=sse`: the same body, answered as Server-Sent Events.
+    func streaming(_ template: RequestTemplate) -> RequestTemplate {
+        let url = template.url.hasSuffix(":generateContent")
+            ? String(template.url.dropLast(":generateContent".count)) + ":streamGenerateContent?alt=sse" : template.url
+        return template.adding([:], url: url)
+    }
+
+    func streamDecoder() -> any ProviderStreamDecoder { GeminiStreamDecoder() }
+
     func promptMembers(system: String?, user: String) -> [String: JSONValue] {
         var members: [String: JSONValue] = ["contents": [["role": "user", "parts": [["text": .string(user)]]]]]
         if let system { members["systemInstruction"] = ["parts": [["text": .string(system)]]] }

@@ -16,6 +16,22 @@ enum MockProvider {
         return ModelAnswer(text: CanonicalJSON.render(value, pretty: false), usage: TokenUsage())
     }
 
+    /// The same answer, streamed in pieces a few milliseconds apart, so a streaming endpoint can
+    /// be tried with `--mock` and show its partials grow.
+    static func stream(_ call: ModelCall, progress: ChainProgressSink) async throws(AttemptFailure) -> ModelAnswer {
+        let answer = try self.answer(call)
+        let pieceCount = 4
+        let characters = Array(answer.text)
+        let size = max(1, (characters.count + pieceCount - 1) / pieceCount)
+        for start in stride(from: 0, to: characters.count, by: size) {
+            if start > 0 {
+                do { try await Task.sleep(for: .milliseconds(60)) } catch { throw AttemptFailure(.connection, "cancelled") }
+            }
+            progress(.delta(String(characters[start..<min(start + size, characters.count)])))
+        }
+        return answer
+    }
+
     /// A value that satisfies `schema` for every keyword but `pattern`, which cannot be inverted.
     static func synthesize(_ schema: FieldSchema) -> JSONValue {
         if let first = schema.enumValues?.first { return first }

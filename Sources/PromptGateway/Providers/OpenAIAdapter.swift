@@ -25,6 +25,12 @@ struct OpenAIAdapter: ProviderAdapter {
         return RequestTemplate(url: baseURL + "/chat/completions", headers: headers, fixedMembers: body, systemSuffix: systemSuffix)
     }
 
+    func streaming(_ template: RequestTemplate) -> RequestTemplate {
+        template.adding(["stream": true, "stream_options": ["include_usage": true]])
+    }
+
+    func streamDecoder() -> any ProviderStreamDecoder { OpenAIStreamDecoder() }
+
     func promptMembers(system: String?, user: String) -> [String: JSONValue] {
         var messages: [JSONValue] = []
         if let system { messages.append(["role": "system", "content": .string(system)]) }

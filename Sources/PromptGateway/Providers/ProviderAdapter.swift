@@ -36,6 +36,21 @@ struct RequestTemplate: Sendable {
         self.systemSuffix = systemSuffix
         prepared = UpstreamClient.request(url: url, headers: headers)
     }
+
+    /// This template with more fixed members (and another URL): how a streaming request is made
+    /// from the plain one.
+    func adding(_ members: [String: JSONValue], url: String? = nil) -> RequestTemplate {
+        var copy = self
+        var encoded: [UInt8] = []
+        CanonicalJSON.append(.object(members), to: &encoded)
+        if !copy.fixedMembers.isEmpty, encoded.count > 2 { copy.fixedMembers.append(UInt8(ascii: ",")) }
+        copy.fixedMembers.append(contentsOf: encoded.dropFirst().dropLast())
+        if let url {
+            copy.url = url
+            copy.prepared = UpstreamClient.request(url: url, headers: headers)
+        }
+        return copy
+    }
 }
 
 /// The seam between the fallback engine and a provider's wire format: a request template per
@@ -48,6 +63,10 @@ protocol ProviderAdapter: Sendable {
     func promptMembers(system: String?, user: String) -> [String: JSONValue]
     /// Reads a 2xx answer. Errors (non-2xx) are classified by `UpstreamClient` with `errorMessage`.
     func answer(from body: [UInt8]) throws(AttemptFailure) -> ModelAnswer
+    /// The same request, asking for a stream of events.
+    func streaming(_ template: RequestTemplate) -> RequestTemplate
+    /// A decoder for one streamed answer.
+    func streamDecoder() -> any ProviderStreamDecoder
 }
 
 extension ProviderAdapter {

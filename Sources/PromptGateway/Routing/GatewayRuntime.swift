@@ -32,13 +32,21 @@ final class GatewayRuntime: Sendable {
     /// `eventLoop` is the loop of the client's connection; provider calls run on it.
     func runChain(
         _ endpoint: ServedEndpoint, metrics: EndpointMetrics?, system: String?, user: String, requestID: String, eventLoop: (any EventLoop)?,
-        affinity: String, onAttempt: @escaping @Sendable (AttemptRecord) -> Void
+        affinity: String, progress: ChainProgressSink? = nil, onAttempt: @escaping @Sendable (AttemptRecord) -> Void
     ) async throws -> ChainAnswer {
         let call = ModelCall(
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
             output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs)
+        let policy = endpoint.chain.policy
+        let end = ContinuousClock.now + .milliseconds(policy.deadlineMs)
         let answer = try await endpoint.chain.run({ [self] (step, timeout) throws(AttemptFailure) in
-            try await attempt(step, call, timeout: timeout, endpoint: endpoint, requestID: requestID, eventLoop: eventLoop)
+            var streaming: StreamedAttempt?
+            if let progress {
+                let firstToken = policy.firstTokenTimeoutMs.map { Duration.milliseconds($0) } ?? timeout
+                streaming = StreamedAttempt(limits: StreamLimits(firstToken: firstToken, gap: timeout, end: end), progress: progress)
+            }
+            return try await attempt(
+                step, call, timeout: timeout, endpoint: endpoint, requestID: requestID, eventLoop: eventLoop, streaming: streaming)
         }, affinity: affinity, onAttempt: { [self] record in
             onAttempt(record)
             observe(record, endpoint: endpoint, requestID: requestID, metrics: metrics)
@@ -51,15 +59,22 @@ final class GatewayRuntime: Sendable {
     /// One model call: the answer parsed and checked against the output schema, or a
     /// classified failure, logged with its reason.
     private func attempt(
-        _ step: ChainStep, _ call: ModelCall, timeout: Duration, endpoint: ServedEndpoint, requestID: String, eventLoop: (any EventLoop)?
+        _ step: ChainStep, _ call: ModelCall, timeout: Duration, endpoint: ServedEndpoint, requestID: String, eventLoop: (any EventLoop)?,
+        streaming: StreamedAttempt?
     ) async throws(AttemptFailure) -> (JSONValue, TokenUsage) {
         var call = call
         call.model = step.modelName
         call.parameters = step.parameters
         let started = ContinuousClock.now
         upstreams.began(step.model)
+        streaming?.progress(.began(model: step.model))
         do throws(AttemptFailure) {
-            let modelAnswer = try await self.call(step, call, timeout: timeout, on: eventLoop)
+            let modelAnswer =
+                if let streaming {
+                    try await stream(step, call, streaming)
+                } else {
+                    try await self.call(step, call, timeout: timeout, on: eventLoop)
+                }
             let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
             upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
             if logPrompts {
@@ -68,6 +83,7 @@ final class GatewayRuntime: Sendable {
             return (output, modelAnswer.usage)
         } catch {
             let ms = (ContinuousClock.now - started).milliseconds
+            streaming?.progress(.failed(model: step.model, outcome: error.failureClass.rawValue))
             upstreams.ended(step.model, outcome: error.failureClass.rawValue, ms: ms)
             var metadata: Logger.Metadata = [
                 "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(step.model),
@@ -106,4 +122,26 @@ final class GatewayRuntime: Sendable {
         let body = try await upstream.send(request, timeout: timeout, on: eventLoop)
         return try adapter.answer(from: body)
     }
+
+    /// One model call, streamed: each piece of the answer's text goes to the front as it comes.
+    /// The text is the model's content and, for a forced tool, its arguments.
+    private func stream(_ step: ChainStep, _ call: ModelCall, _ streaming: StreamedAttempt) async throws(AttemptFailure) -> ModelAnswer {
+        if step.provider.api == .mock { return try await MockProvider.stream(call, progress: streaming.progress) }
+        guard let (adapter, template) = step.wire?.streaming else {
+            throw AttemptFailure(.connection, "provider '\(step.provider.name)' has no base_url")
+        }
+        let request = adapter.request(template, system: call.system, user: call.user)
+        let answer = StreamedAnswer()
+        let progress = streaming.progress
+        try await upstream.stream(request, limits: streaming.limits, decoder: adapter.streamDecoder()) { deltas in
+            for text in answer.apply(deltas) { progress(.delta(text)) }
+        }
+        return answer.modelAnswer
+    }
+}
+
+/// How one attempt of a streamed chain is bounded and where its progress goes.
+struct StreamedAttempt: Sendable {
+    var limits: StreamLimits
+    var progress: ChainProgressSink
 }
