@@ -23,6 +23,8 @@ public struct GatewayOptions: Sendable {
     public var usageStore: (any UsageStore)?
     /// How to get `/openapi.json`, on its first request; nil serves none.
     public var openAPI: (@Sendable () throws -> [UInt8])?
+    /// How often a quiet stream gets a `: ping` comment (the contract's 15 s; tests shorten it).
+    public var streamPingInterval: Duration = .seconds(15)
 
     public init(
         routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
@@ -114,7 +116,7 @@ public final class Gateway: Sendable {
             cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
         router.add(middleware: RESTFront(
             endpoints: byPath, pipeline: pipeline, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes,
-            stream: SSEFront(pipeline: pipeline, watches: runtime.watches)))
+            stream: SSEFront(pipeline: pipeline, watches: runtime.watches, pingInterval: options.streamPingInterval)))
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
         let watches = runtime.watches

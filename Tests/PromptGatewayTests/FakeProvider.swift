@@ -34,7 +34,20 @@ final class FakeProvider: Sendable {
         case raw(status: Int, headers: [(String, String)], body: String)
         /// A status with a body of `bytes` bytes, streamed.
         case huge(status: Int, bytes: Int)
+        /// A streamed answer whose first event waits `milliseconds` after the head.
+        case slowFirstToken(milliseconds: Int, JSONValue)
+        /// A streamed answer whose connection is closed after `events` of its events.
+        case cutStream(events: Int, JSONValue)
+        /// A streamed answer that stops sending after `events` of its events (until the caller gives up).
+        case stallStream(events: Int, JSONValue)
+        /// A streamed answer with the provider's error event after `events` of its events.
+        case errorInStream(events: Int, JSONValue)
+        /// A streamed answer that ends cleanly after `events` events, without its end marker.
+        case truncatedStream(events: Int, JSONValue)
     }
+
+    /// The gap between a streamed answer's events, so partials can be seen growing.
+    static let streamGap = Duration.milliseconds(60)
 
     struct Received: Sendable {
         var path: String
@@ -101,7 +114,15 @@ final class FakeProvider: Sendable {
         log.withLock { $0.append(Received(path: path, headers: headers, body: json)) }
         let wire = Wire(path: path)
         let model = json["model"]?.stringValue ?? path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? "") } ?? ""
-        switch byModel.withLock({ $0[model] }) ?? next() {
+        let behaviour = byModel.withLock({ $0[model] }) ?? next()
+        if json["stream"] == .bool(true) || path.contains(":streamGenerateContent") {
+            return try await stream(behaviour, wire: wire, context: context)
+        }
+        return try await respond(behaviour, wire: wire, context: context)
+    }
+
+    private func respond(_ behaviour: Behaviour, wire: Wire, context: FakeContext) async throws -> Response {
+        switch behaviour {
         case .answer(let value): return wire.success(text: CanonicalJSON.render(value, pretty: false))
         case .text(let text): return wire.success(text: text)
         case .status(let code, let retryAfter):
@@ -143,6 +164,11 @@ final class FakeProvider: Sendable {
             var fields: HTTPFields = [:]
             for (name, value) in headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
             return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .slowFirstToken(let milliseconds, let value):
+            try await Task.sleep(for: .milliseconds(milliseconds))
+            return wire.success(text: CanonicalJSON.render(value, pretty: false))
+        case .cutStream(_, let value), .stallStream(_, let value), .errorInStream(_, let value), .truncatedStream(_, let value):
+            return wire.success(text: CanonicalJSON.render(value, pretty: false))
         case .huge(let status, let bytes):
             let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 << 10)
             return Response(
@@ -158,13 +184,74 @@ final class FakeProvider: Sendable {
         }
     }
 
+    /// A streamed answer in the request's wire format, its events `streamGap` apart, with the
+    /// behaviour's fault. Behaviours that are not about streams answer as they would plainly.
+    private func stream(_ behaviour: Behaviour, wire: Wire, context: FakeContext) async throws -> Response {
+        let value: JSONValue
+        var firstDelay: Duration = .zero
+        var stopAfter: Int?
+        enum Ending { case clean, cut, stall, error, truncated }
+        var ending = Ending.clean
+        switch behaviour {
+        case .answer(let answer): value = answer
+        case .text(let text): return streamed(wire.streamEvents(text: text), wire: wire, firstDelay: .zero, stopAfter: nil, ending: { _ in })
+        case .slowFirstToken(let milliseconds, let answer):
+            value = answer
+            firstDelay = .milliseconds(milliseconds)
+        case .cutStream(let events, let answer): (value, stopAfter, ending) = (answer, events, .cut)
+        case .stallStream(let events, let answer): (value, stopAfter, ending) = (answer, events, .stall)
+        case .errorInStream(let events, let answer): (value, stopAfter, ending) = (answer, events, .error)
+        case .truncatedStream(let events, let answer): (value, stopAfter, ending) = (answer, events, .truncated)
+        default:
+            return try await respond(behaviour, wire: wire, context: context)
+        }
+        let events = wire.streamEvents(text: CanonicalJSON.render(value, pretty: false))
+        let end = ending
+        return streamed(events, wire: wire, firstDelay: firstDelay, stopAfter: stopAfter) { [self] writer in
+            switch end {
+            case .clean, .truncated: break
+            case .cut: try await context.channel.close()
+            case .stall:
+                // Comments only, so nothing the model writes; a write that fails says the caller hung up.
+                do {
+                    for _ in 0..<300 {
+                        try await Task.sleep(for: .milliseconds(100))
+                        try await writer.write(ByteBuffer(string: ": still here\n\n"))
+                    }
+                } catch {
+                    cancelledCount.withLock { $0 += 1 }
+                    throw error
+                }
+            case .error: try await writer.write(ByteBuffer(string: wire.streamError()))
+            }
+        }
+    }
+
+    private func streamed(
+        _ events: [String], wire: Wire, firstDelay: Duration, stopAfter: Int?,
+        ending: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+    ) -> Response {
+        let sent = stopAfter.map { Array(events.prefix($0)) } ?? events
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream"],
+            body: ResponseBody { writer in
+                if firstDelay > .zero { try await Task.sleep(for: firstDelay) }
+                for (index, event) in sent.enumerated() {
+                    if index > 0 { try await Task.sleep(for: Self.streamGap) }
+                    try await writer.write(ByteBuffer(string: event))
+                }
+                try await ending(&writer)
+                try await writer.finish(nil)
+            })
+    }
+
     /// The three wire formats, told apart by path.
     struct Wire {
         enum Format { case openai, anthropic, gemini }
         let format: Format
 
         init(path: String) {
-            format = path.hasSuffix("/messages") ? .anthropic : path.contains(":generateContent") ? .gemini : .openai
+            format = path.hasSuffix("/messages") ? .anthropic : path.contains("enerateContent") ? .gemini : .openai
         }
 
         func success(text: String) -> Response {
@@ -198,6 +285,68 @@ final class FakeProvider: Sendable {
                 ]
             }
             return body
+        }
+
+        /// A streamed answer whose model text is `text`, as the provider's SSE events, in about
+        /// four pieces.
+        func streamEvents(text: String) -> [String] {
+            let characters = Array(text)
+            let size = max(1, (characters.count + 3) / 4)
+            let pieces = stride(from: 0, to: characters.count, by: size).map { String(characters[$0..<min($0 + size, characters.count)]) }
+            func data(_ value: JSONValue, event: String? = nil) -> String {
+                (event.map { "event: \($0)\n" } ?? "") + "data: " + CanonicalJSON.render(value, pretty: false) + "\n\n"
+            }
+            switch format {
+            case .openai:
+                func chunk(_ delta: JSONValue, finish: JSONValue = .null) -> String {
+                    data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                          "choices": [["index": 0, "delta": delta, "finish_reason": finish]]])
+                }
+                return [chunk(["role": "assistant", "content": ""])] + pieces.map { chunk(["content": .string($0)]) }
+                    + [chunk([:], finish: "stop"),
+                       data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake", "choices": [],
+                             "usage": ["prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18]]),
+                       "data: [DONE]\n\n"]
+            case .anthropic:
+                let isJSON = (try? JSONParser.parse(text))?.objectValue != nil
+                let block: JSONValue = isJSON ? ["type": "tool_use", "id": "toolu_fake", "name": "respond", "input": [:]] : ["type": "text", "text": ""]
+                return [
+                    data(["type": "message_start", "message": ["id": "msg_fake", "type": "message", "role": "assistant", "content": [],
+                                                                 "usage": ["input_tokens": 13, "output_tokens": 1]]], event: "message_start"),
+                    data(["type": "content_block_start", "index": 0, "content_block": block], event: "content_block_start"),
+                ] + pieces.map { piece in
+                    let delta: JSONValue = isJSON ? ["type": "input_json_delta", "partial_json": .string(piece)] : ["type": "text_delta", "text": .string(piece)]
+                    return data(["type": "content_block_delta", "index": 0, "delta": delta], event: "content_block_delta")
+                } + [
+                    data(["type": "content_block_stop", "index": 0], event: "content_block_stop"),
+                    data(["type": "message_delta", "delta": ["stop_reason": isJSON ? "tool_use" : "end_turn"], "usage": ["output_tokens": 5]], event: "message_delta"),
+                    data(["type": "message_stop"], event: "message_stop"),
+                ]
+            case .gemini:
+                return pieces.enumerated().map { index, piece in
+                    var candidate: JSONValue = ["content": ["role": "model", "parts": [["text": .string(piece)]]]]
+                    var chunk: JSONValue = ["usageMetadata": ["promptTokenCount": 17, "candidatesTokenCount": .integer(index + 1)]]
+                    if index == pieces.count - 1 {
+                        candidate = ["content": ["role": "model", "parts": [["text": .string(piece)]]], "finishReason": "STOP"]
+                        chunk = ["usageMetadata": ["promptTokenCount": 17, "candidatesTokenCount": 3, "totalTokenCount": 20]]
+                    }
+                    guard case .object(var members) = chunk else { return "" }
+                    members["candidates"] = [candidate]
+                    return data(.object(members))
+                }
+            }
+        }
+
+        /// The provider's error event inside a 200 stream.
+        func streamError() -> String {
+            switch format {
+            case .openai:
+                "data: {\"error\":{\"message\":\"The server had an error while processing your request.\",\"type\":\"server_error\"}}\n\n"
+            case .anthropic:
+                "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"
+            case .gemini:
+                "data: {\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status\":\"UNAVAILABLE\"}}\n\n"
+            }
         }
 
         func refusal() -> Response {

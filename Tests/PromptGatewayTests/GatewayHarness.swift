@@ -146,7 +146,7 @@ func sentimentSpec(name: String = "sentiment", models: [String], fallback: Strin
 func withGateway<T>(
     specs: [String], fakePort: Int, configExtra: String = "", environment: [String: String] = ["OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "GEMINI_API_KEY": "gm-test"],
     mock: Bool = false, logs: LogCapture = LogCapture(), logPrompts: Bool = false, shutdownTimeout: Duration = .seconds(2),
-    usageStore: (any UsageStore)? = nil,
+    usageStore: (any UsageStore)? = nil, streamPingInterval: Duration = .seconds(15),
     _ body: (GatewayClient, Gateway) async throws -> T
 ) async throws -> T {
     let config = """
@@ -173,7 +173,9 @@ func withGateway<T>(
         routeTable: table, settings: compilation.settings, port: 0, mock: mock, logPrompts: logPrompts,
         environment: environment, shutdownTimeout: shutdownTimeout, usageStore: usageStore,
         openAPI: { Array(CanonicalJSON.render(OpenAPIRenderer.document(for: table)).utf8) })
-    let gateway = try Gateway(options, logger: logs.logger())
+    var withPing = options
+    withPing.streamPingInterval = streamPingInterval
+    let gateway = try Gateway(withPing, logger: logs.logger())
     do {
         let result = try await withRunning({ gateway.makeApplication(onServerRunning: $0) }, shutdownTimeout: shutdownTimeout) { port in
             try await body(GatewayClient(port: port), gateway)

@@ -14,10 +14,10 @@ import Synchronization
 /// A client that goes away cancels the pipeline and its upstream call; the request is recorded
 /// when the stream ends.
 struct SSEFront: Sendable {
-    static let pingInterval = Duration.seconds(15)
-
     let pipeline: PromptPipeline
     let watches: ConnectionWatchRegistry
+    /// The contract's 15 s, unless a test shortens it.
+    let pingInterval: Duration
 
     /// Whether the request asks for a stream: `Accept: text/event-stream`.
     static func wantsStream(_ headers: HTTPFields) -> Bool {
@@ -76,13 +76,13 @@ struct SSEFront: Sendable {
         let requestID = request.requestID
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[HTTPField.Name("x-accel-buffering")!] = "no"
-        let initial = first, initialPlanner = planner, initialFinish = finished
+        let initial = first, initialPlanner = planner, initialFinish = finished, pingInterval = self.pingInterval
         let body = ResponseBody { writer in
             var planner = initialPlanner
             var finished = initialFinish
             let pinger = Task {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: Self.pingInterval)
+                    try await Task.sleep(for: pingInterval)
                     continuation.yield(.ping)
                 }
             }
