@@ -33,6 +33,9 @@ public struct FieldSchema: Sendable, Hashable {
     public var properties: [Property]
     /// `x-` keys, carried through untouched.
     public var extensions: [String: JSONValue]
+    /// An object that takes members it does not list. Specs never make one (their objects are
+    /// closed); a caller's JSON Schema without `additionalProperties: false` does.
+    public var allowsOtherMembers = false
     // An array keeps the recursive value out of line.
     private var itemStorage: [FieldSchema]
 
@@ -99,7 +102,7 @@ extension FieldSchema {
             for property in properties { members[property.name] = property.schema.jsonSchema }
             schema["properties"] = .object(members)
             schema["required"] = .array(properties.filter(\.isRequired).map { .string($0.name) })
-            schema["additionalProperties"] = false
+            schema["additionalProperties"] = .bool(allowsOtherMembers)
         }
         for (key, value) in extensions { schema[key] = value }
         return .object(schema)
@@ -147,6 +150,7 @@ extension FieldSchema {
                 let schema = try FieldSchema(jsonSchema: member, pointer: pointer() + "/properties/" + JSONPointer.escape(name))
                 properties.append(Property(name: name, schema: schema, isOptional: !required.contains(name)))
             }
+            allowsOtherMembers = object["additionalProperties"] != .bool(false)
         }
         for (key, value) in object where key.hasPrefix("x-") { extensions[key] = value }
     }

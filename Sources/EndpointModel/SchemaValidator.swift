@@ -128,7 +128,7 @@ public struct SchemaValidator: @unchecked Sendable {
                     violations.append({ JSONPointer.appending(property.name, to: path()) }, "is required")
                 }
             }
-            if known < members.count {
+            if known < members.count, !schema.allowsOtherMembers {
                 for name in members.keys.sorted() where schema.property(named: name) == nil {
                     violations.append({ JSONPointer.appending(name, to: path()) }, "is not a field of this object")
                 }

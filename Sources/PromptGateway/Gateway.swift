@@ -114,9 +114,10 @@ public final class Gateway: Sendable {
         let pipeline = PromptPipeline(
             consumers: ConsumerStage(directory: consumers), input: InputStage(maxErrorDetails: limits.maxErrorDetails),
             cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
+        let responder = EventStreamResponder(watches: runtime.watches, pingInterval: options.streamPingInterval)
         router.add(middleware: RESTFront(
             endpoints: byPath, pipeline: pipeline, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes,
-            stream: SSEFront(pipeline: pipeline, watches: runtime.watches, pingInterval: options.streamPingInterval)))
+            stream: SSEFront(pipeline: pipeline, responder: responder)))
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
         let watches = runtime.watches

@@ -87,6 +87,10 @@ struct ChainDecisions: Sendable {
         // A timeout ends the request as 504 only when the deadline itself has run out; a
         // provider's own 408 with time left moves on like any other timeout.
         if failure.failureClass == .timeout, now >= deadline { return .deadlineExceeded(attempts: records) }
+        if failure.endsChain {
+            return .upstreamFailed(
+                message: "\(model) failed with \(failure.failureClass.rawValue) after its answer had begun to stream", attempts: records)
+        }
         guard on.contains(failure.failureClass) else {
             return .upstreamFailed(
                 message: "\(model) failed with \(failure.failureClass.rawValue), which fallback.on does not list", attempts: records)

@@ -59,6 +59,9 @@ public struct AttemptFailure: Error, Sendable, Hashable {
     /// Whether another try on the same model may help; OpenAI's `insufficient_quota` will not
     /// go away within a request.
     public var retrySameModel = true
+    /// The client already has part of this model's answer (a streamed chat completion): no other
+    /// model may take over, so the chain ends here whatever `fallback.on` says.
+    public var endsChain = false
 
     /// Failures that say a model is unhealthy.
     static let healthFailures: Set<FailureClass> = [.connection, .timeout, .rateLimit, .serverError, .auth]

@@ -5,6 +5,8 @@ enum ChainProgress: Sendable, Equatable {
     case began(model: String)
     /// The model wrote this much more of its answer's text.
     case delta(String)
+    /// The model sent these pieces of a chat answer (the OpenAI-compatible API streams them as they are).
+    case stream([StreamDelta])
     /// The attempt on `model` failed with `outcome` (a failure class).
     case failed(model: String, outcome: String)
 }

@@ -50,6 +50,8 @@ struct StreamEventPlanner: Sendable {
             text = ""
             if started { pendingFallback = (model, outcome) }
             return []
+        case .stream:
+            return []
         }
     }
 
