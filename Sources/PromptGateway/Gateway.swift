@@ -54,6 +54,7 @@ public final class Gateway: Sendable {
     let consumers: ConsumerDirectory
     let usage: UsageRecorder?
     let logger: Logger
+    let chatTargets: ChatTargets
 
     public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
         self.options = options
@@ -62,6 +63,9 @@ public final class Gateway: Sendable {
         endpoints = try RouteLoader.endpoints(
             options.routeTable, settings: options.settings, mock: options.mock, environment: options.environment,
             breakers: breakers, backoff: Backoff())
+        chatTargets = ChatTargets(
+            settings: options.settings, endpointModels: options.routeTable.endpoints.flatMap { $0.models.map(\.model) }, mock: options.mock,
+            environment: options.environment, breakers: breakers, backoff: Backoff())
         runtime = GatewayRuntime(
             upstream: UpstreamClient(settings: options.settings.upstream),
             breakers: breakers, metrics: GatewayMetrics(), cache: ResponseCache(maximumBytes: options.settings.cacheMaxBytes),
@@ -70,7 +74,7 @@ public final class Gateway: Sendable {
         consumers = ConsumerDirectory(options.settings.consumers)
         let dropped = runtime.metrics.usageRecordsDropped
         usage = options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) }
-        let known = Set(endpoints.map(\.name))
+        let known = Set(endpoints.map(\.name)).union(options.settings.modelGroups.keys)
         for consumer in options.settings.consumers {
             if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
                 throw RouteLoadError(description: "consumer '\(consumer.name)' lists '\(unknown)', which is not an endpoint of these routes")
@@ -102,12 +106,19 @@ public final class Gateway: Sendable {
                 endpoint.name, models: endpoint.chain.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] })
             methods[endpoint.definition.path, default: []].append("POST")
         }
+        for name in chatTargets.names {
+            let record = ChatTargets.Target.recordName(name)
+            metrics[record] = runtime.metrics.endpoint(
+                record, models: chatTargets.target(name)?.chain.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] } ?? [])
+        }
+        methods[ChatFront.completionsPath] = ["POST"]
+        methods[ChatFront.modelsPath] = ["GET"]
         methods.merge(OperationalRoutes.methods) { $0 + $1 }
         methods.merge(AdminRoutes.methods) { $0 + $1 }
         // Middleware applies to the routes added after it, so it all comes first.
         let recorder = OutcomeRecorder(logger: logger, metrics: metrics, usage: usage, pricing: options.settings.pricing)
         router.add(middleware: RequestRecorder(
-            recorder: recorder, endpoints: byPath.mapValues(\.name),
+            recorder: recorder, endpoints: byPath.mapValues(\.name).merging([ChatFront.completionsPath: "chat"]) { $1 },
             cachedPaths: Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path))))
         router.add(middleware: RouteGuardMiddleware(methods: methods))
         let limits = options.settings.limits
@@ -118,6 +129,11 @@ public final class Gateway: Sendable {
         router.add(middleware: RESTFront(
             endpoints: byPath, pipeline: pipeline, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes,
             stream: SSEFront(pipeline: pipeline, responder: responder)))
+        router.add(middleware: ChatFront(
+            pipeline: ChatPipeline(
+                consumers: ConsumerStage(directory: consumers), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
+                metrics: metrics),
+            responder: responder, consumers: consumers, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes))
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
         let watches = runtime.watches

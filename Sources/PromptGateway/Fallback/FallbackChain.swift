@@ -13,14 +13,16 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
     var isCall: Bool { outcome != Self.circuitOpen && outcome != Self.unconfigured }
 }
 
-/// What a chain that answered returns.
-struct ChainAnswer: Sendable {
-    var output: JSONValue
+/// What a chain that answered returns: a prompt endpoint's output, or a chat answer.
+struct ChainResult<Output: Sendable>: Sendable {
+    var output: Output
     var model: String
     var usage: TokenUsage
     var attempts: [AttemptRecord]
     var calls: Int { attempts.count { $0.isCall } }
 }
+
+typealias ChainAnswer = ChainResult<JSONValue>
 
 /// Why a chain gave no answer; each maps to one status of the contract.
 enum ChainFailure: Error, Sendable, Equatable {
@@ -36,7 +38,6 @@ enum ChainFailure: Error, Sendable, Equatable {
 /// this carries it out: asks the step's circuit (or its pool) for a ticket, calls the model,
 /// reports the outcome to the circuit and to the decisions, and sleeps when told to wait.
 struct FallbackChain: Sendable {
-    typealias Attempt = @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (JSONValue, TokenUsage)
 
     let steps: [ChainStep]
     let policy: FallbackPolicy
@@ -44,7 +45,10 @@ struct FallbackChain: Sendable {
     let backoff: Backoff
 
     /// `affinity` keeps one consumer on one member of a `hash` pool.
-    func run(_ attempt: Attempt, affinity: String = "", onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }) async throws -> ChainAnswer {
+    func run<Output: Sendable>(
+        _ attempt: @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage), affinity: String = "",
+        onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }
+    ) async throws -> ChainResult<Output> {
         let clock = ContinuousClock()
         var decisions = ChainDecisions(
             steps: steps.map { step in
@@ -81,7 +85,7 @@ struct FallbackChain: Sendable {
                     let (output, usage) = try await attempt(lease.target, timeout)
                     lease.end(.success)
                     decisions.succeeded(model: lease.target.model, ms: (clock.now - start).milliseconds)
-                    return ChainAnswer(output: output, model: lease.target.model, usage: usage, attempts: decisions.records)
+                    return ChainResult(output: output, model: lease.target.model, usage: usage, attempts: decisions.records)
                 } catch {
                     guard !Task.isCancelled else {
                         lease.end(.neutral)

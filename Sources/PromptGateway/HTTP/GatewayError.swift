@@ -15,6 +15,8 @@ struct GatewayError: Error, Sendable {
     var moreDetails = 0
     var attempts: [AttemptRecord]?
     var headers: HTTPFields = [:]
+    /// Rendered in OpenAI's shape, for the OpenAI-compatible API.
+    var openAIShape = false
 
     static func notFound(_ path: String) -> GatewayError {
         GatewayError(status: .notFound, type: "not_found", message: "no endpoint at \(path)")
@@ -86,11 +88,36 @@ struct GatewayError: Error, Sendable {
     }
 
     func body(requestID: String) -> JSONValue {
+        if openAIShape { return openAIBody(requestID: requestID) }
         var error: [String: JSONValue] = ["type": .string(type), "message": .string(message), "request_id": .string(requestID)]
         if !details.isEmpty {
             error["details"] = .array(details.map { ["path": .string($0.path), "message": .string($0.message)] })
         }
         if moreDetails > 0 { error["more"] = .integer(moreDetails) }
+        if let attempts {
+            error["attempts"] = .array(attempts.map { ["model": .string($0.model), "outcome": .string($0.outcome), "ms": .integer($0.ms)] })
+        }
+        return ["error": .object(error)]
+    }
+
+    /// OpenAI's error shape, `{"error": {"message", "type", "param", "code"}}`: the type in
+    /// OpenAI's words for the status (what its SDKs read), promptc's own type as the code, and
+    /// the attempts added.
+    func openAIBody(requestID: String) -> JSONValue {
+        let openAIType: String =
+            switch status.code {
+            case 400, 404, 405, 413, 415: "invalid_request_error"
+            case 401: "authentication_error"
+            case 403: "permission_error"
+            case 429: "rate_limit_error"
+            default: "api_error"
+            }
+        var message = message
+        if let first = details.first, details.count == 1, !message.contains(first.message) { message += ": \(first.message)" }
+        var error: [String: JSONValue] = [
+            "message": .string(message), "type": .string(openAIType), "code": .string(type), "request_id": .string(requestID),
+            "param": details.first.map { .string($0.path) } ?? .null,
+        ]
         if let attempts {
             error["attempts"] = .array(attempts.map { ["model": .string($0.model), "outcome": .string($0.outcome), "ms": .integer($0.ms)] })
         }

@@ -39,17 +39,25 @@ final class GatewayRuntime: Sendable {
             output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs)
         let policy = endpoint.chain.policy
         let end = ContinuousClock.now + .milliseconds(policy.deadlineMs)
-        let answer = try await endpoint.chain.run({ [self] (step, timeout) throws(AttemptFailure) in
-            var streaming: StreamedAttempt?
-            if let progress {
-                let firstToken = policy.firstTokenTimeoutMs.map { Duration.milliseconds($0) } ?? timeout
-                streaming = StreamedAttempt(limits: StreamLimits(firstToken: firstToken, gap: timeout, end: end), progress: progress)
-            }
+        return try await run(endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, onAttempt: onAttempt) {
+            [self] (step, timeout) throws(AttemptFailure) in
+            let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
             return try await attempt(
                 step, call, timeout: timeout, endpoint: endpoint, requestID: requestID, eventLoop: eventLoop, streaming: streaming)
-        }, affinity: affinity, onAttempt: { [self] record in
+        }
+    }
+
+    /// Runs `chain` with `attempt` for each call, and keeps the metrics and logs of every attempt
+    /// and of the answer: for prompt endpoints and model groups alike. `label` names the
+    /// endpoint (or `chat:GROUP`) in logs.
+    func run<Output: Sendable>(
+        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: String,
+        onAttempt: @escaping @Sendable (AttemptRecord) -> Void,
+        attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage)
+    ) async throws -> ChainResult<Output> {
+        let answer = try await chain.run(attempt, affinity: affinity, onAttempt: { [self] record in
             onAttempt(record)
-            observe(record, endpoint: endpoint, requestID: requestID, metrics: metrics)
+            observe(record, label: label, requestID: requestID, metrics: metrics)
         })
         metrics?.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
         if answer.attempts.contains(where: { $0.model != answer.model }) { metrics?.fallback() }
@@ -97,12 +105,12 @@ final class GatewayRuntime: Sendable {
     }
 
     /// An attempt's metrics, a skipped model's log line, and the model's circuit gauge.
-    private func observe(_ record: AttemptRecord, endpoint: ServedEndpoint, requestID: String, metrics: EndpointMetrics?) {
+    private func observe(_ record: AttemptRecord, label: String, requestID: String, metrics: EndpointMetrics?) {
         let modelMetrics = metrics?.model(record.model)
         modelMetrics?.attempt(outcome: record.outcome)
         if !record.isCall {
             logger.notice("model skipped", metadata: [
-                "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(record.model),
+                "request_id": .string(requestID), "endpoint": .string(label), "model": .string(record.model),
                 "outcome": .string(record.outcome),
             ])
         }
@@ -144,4 +152,12 @@ final class GatewayRuntime: Sendable {
 struct StreamedAttempt: Sendable {
     var limits: StreamLimits
     var progress: ChainProgressSink
+
+    /// An attempt with `timeout` left, of a chain with `policy` whose deadline is `end`: the first
+    /// token within `first_token_timeout` (default the timeout), no gap longer than the timeout.
+    init(policy: FallbackPolicy, timeout: Duration, end: ContinuousClock.Instant, progress: @escaping ChainProgressSink) {
+        let firstToken = policy.firstTokenTimeoutMs.map { Duration.milliseconds($0) } ?? timeout
+        limits = StreamLimits(firstToken: firstToken, gap: timeout, end: end)
+        self.progress = progress
+    }
 }

@@ -97,7 +97,7 @@ enum RouteLoader {
             throw RouteLoadError(description: "endpoint '\(definition.name)' uses unknown provider '\(parts.first ?? model)' (is promptc.yaml the one it was compiled with?)")
         }
         let name = parts[1]
-        let key = provider.apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        let key = provider.key(in: environment)
         var wire: LazyWire?
         if let adapter = ProviderAdapters.adapter(for: provider.api), let baseURL = provider.baseURL {
             let shape = ModelCall(

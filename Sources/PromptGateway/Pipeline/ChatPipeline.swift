@@ -1,0 +1,50 @@
+import EndpointModel
+
+/// The core of the OpenAI-compatible API (gateway-contract.md): the same consumer stage, fallback
+/// chain and outcome as prompt endpoints. It has no input schema, templates or cache: a chat
+/// request is checked by `ChatRequestDecoder` in the front, and answers are checked in each
+/// attempt (`response_format: json_schema`).
+struct ChatPipeline: Sendable {
+    let consumers: ConsumerStage
+    let targets: ChatTargets
+    let caller: ChatCaller
+    let runtime: GatewayRuntime
+    /// Metrics by record name (`chat:GROUP`), for model groups and pools.
+    let metrics: [String: EndpointMetrics]
+
+    struct Answer: Sendable {
+        var answer: ChatAnswer
+        /// The `provider/model` that answered.
+        var model: String
+        var calls: Int
+    }
+
+    func run(_ chat: ChatRequest, key: String?, requestID: String, progress: ChainProgressSink?, outcome: RequestOutcome) async throws -> Answer {
+        let consumer = try consumers.admit(key: key, endpoint: chat.model, outcome: outcome)
+        guard let target = targets.target(chat.model) else {
+            var error = GatewayError(
+                status: .notFound, type: "model_not_found",
+                message: "'\(chat.model)' is not a model group, pool/NAME or provider/model of a configured provider (GET /v1/models lists them)")
+            error.details = [Violation(path: "/model", message: "unknown model")]
+            throw error
+        }
+        outcome.update { $0.endpoint = target.recordName }
+        let policy = target.chain.policy
+        let end = ContinuousClock.now + .milliseconds(policy.deadlineMs)
+        let caller = self.caller
+        let result = try await runtime.run(
+            target.chain, label: target.recordName, metrics: metrics[target.recordName], requestID: requestID,
+            affinity: consumer?.consumer.name ?? requestID, onAttempt: { record in outcome.update { $0.attempts.append(record) } }
+        ) { (step, timeout) throws(AttemptFailure) in
+            let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
+            let answer = try await caller.call(step, chat, timeout: timeout, streaming: streaming, requestID: requestID)
+            return (answer, answer.usage)
+        }
+        consumer?.limits?.spend(tokens: result.usage.input + result.usage.output)
+        outcome.update { fields in
+            fields.model = result.model
+            fields.tokens = result.usage
+        }
+        return Answer(answer: result.output, model: result.model, calls: result.calls)
+    }
+}
