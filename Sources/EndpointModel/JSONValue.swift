@@ -48,6 +48,12 @@ public enum JSONValue: Sendable, Hashable {
     public subscript(key: String) -> JSONValue? {
         objectValue?[key]
     }
+
+    /// An array's element; nil out of bounds or for anything but an array.
+    public subscript(index: Int) -> JSONValue? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
 }
 
 extension JSONValue: Codable {

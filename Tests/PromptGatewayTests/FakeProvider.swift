@@ -44,6 +44,8 @@ final class FakeProvider: Sendable {
         case errorInStream(events: Int, JSONValue)
         /// A streamed answer that ends cleanly after `events` events, without its end marker.
         case truncatedStream(events: Int, JSONValue)
+        /// The model calls tool `name` with `arguments` (plain or streamed).
+        case toolCall(name: String, arguments: JSONValue)
     }
 
     /// The gap between a streamed answer's events, so partials can be seen growing.
@@ -164,6 +166,10 @@ final class FakeProvider: Sendable {
             var fields: HTTPFields = [:]
             for (name, value) in headers { if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) } }
             return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .toolCall(let name, let arguments):
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: CanonicalJSON.render(wire.toolCallEnvelope(name: name, arguments: arguments), pretty: false))))
         case .slowFirstToken(let milliseconds, let value):
             try await Task.sleep(for: .milliseconds(milliseconds))
             return wire.success(text: CanonicalJSON.render(value, pretty: false))
@@ -195,6 +201,8 @@ final class FakeProvider: Sendable {
         switch behaviour {
         case .answer(let answer): value = answer
         case .text(let text): return streamed(wire.streamEvents(text: text), wire: wire, firstDelay: .zero, stopAfter: nil, ending: { _ in })
+        case .toolCall(let name, let arguments):
+            return streamed(wire.toolCallEvents(name: name, arguments: arguments), wire: wire, firstDelay: .zero, stopAfter: nil, ending: { _ in })
         case .slowFirstToken(let milliseconds, let answer):
             value = answer
             firstDelay = .milliseconds(milliseconds)
@@ -334,6 +342,72 @@ final class FakeProvider: Sendable {
                     members["candidates"] = [candidate]
                     return data(.object(members))
                 }
+            }
+        }
+
+        /// A plain answer that calls tool `name`.
+        func toolCallEnvelope(name: String, arguments: JSONValue) -> JSONValue {
+            switch format {
+            case .openai:
+                return [
+                    "id": "chatcmpl-fake", "object": "chat.completion",
+                    "choices": [["index": 0, "message": ["role": "assistant", "content": .null, "tool_calls": [[
+                        "id": "call_fake", "type": "function",
+                        "function": ["name": .string(name), "arguments": .string(CanonicalJSON.render(arguments, pretty: false))],
+                    ]]], "finish_reason": "tool_calls"]],
+                    "usage": ["prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18],
+                ]
+            case .anthropic:
+                return [
+                    "id": "msg_fake", "type": "message", "role": "assistant",
+                    "content": [["type": "text", "text": "Let me look."], ["type": "tool_use", "id": "toolu_fake", "name": .string(name), "input": arguments]],
+                    "stop_reason": "tool_use", "usage": ["input_tokens": 13, "output_tokens": 5],
+                ]
+            case .gemini:
+                return [
+                    "candidates": [["content": ["role": "model", "parts": [["functionCall": ["name": .string(name), "args": arguments]]]], "finishReason": "STOP"]],
+                    "usageMetadata": ["promptTokenCount": 17, "candidatesTokenCount": 3, "totalTokenCount": 20],
+                ]
+            }
+        }
+
+        /// A streamed answer that calls tool `name`, its arguments in pieces where the format streams them.
+        func toolCallEvents(name: String, arguments: JSONValue) -> [String] {
+            let text = CanonicalJSON.render(arguments, pretty: false)
+            let middle = text.index(text.startIndex, offsetBy: text.count / 2)
+            let pieces = [String(text[..<middle]), String(text[middle...])]
+            func data(_ value: JSONValue, event: String? = nil) -> String {
+                (event.map { "event: \($0)\n" } ?? "") + "data: " + CanonicalJSON.render(value, pretty: false) + "\n\n"
+            }
+            switch format {
+            case .openai:
+                func chunk(_ delta: JSONValue, finish: JSONValue = .null) -> String {
+                    data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                          "choices": [["index": 0, "delta": delta, "finish_reason": finish]]])
+                }
+                return [
+                    chunk(["role": "assistant", "content": .null, "tool_calls": [["index": 0, "id": "call_fake", "type": "function", "function": ["name": .string(name), "arguments": ""]]]]),
+                ] + pieces.map { chunk(["tool_calls": [["index": 0, "function": ["arguments": .string($0)]]]]) } + [
+                    chunk([:], finish: "tool_calls"),
+                    data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake", "choices": [],
+                          "usage": ["prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18]]),
+                    "data: [DONE]\n\n",
+                ]
+            case .anthropic:
+                return [
+                    data(["type": "message_start", "message": ["id": "msg_fake", "type": "message", "role": "assistant", "content": [],
+                                                                 "usage": ["input_tokens": 13, "output_tokens": 1]]], event: "message_start"),
+                    data(["type": "content_block_start", "index": 0, "content_block": ["type": "tool_use", "id": "toolu_fake", "name": .string(name), "input": [:]]],
+                         event: "content_block_start"),
+                ] + pieces.map {
+                    data(["type": "content_block_delta", "index": 0, "delta": ["type": "input_json_delta", "partial_json": .string($0)]], event: "content_block_delta")
+                } + [
+                    data(["type": "content_block_stop", "index": 0], event: "content_block_stop"),
+                    data(["type": "message_delta", "delta": ["stop_reason": "tool_use"], "usage": ["output_tokens": 5]], event: "message_delta"),
+                    data(["type": "message_stop"], event: "message_stop"),
+                ]
+            case .gemini:
+                return [data(toolCallEnvelope(name: name, arguments: arguments))]
             }
         }
 
