@@ -116,7 +116,15 @@ final class FakeProvider: Sendable {
         log.withLock { $0.append(Received(path: path, headers: headers, body: json)) }
         let wire = Wire(path: path)
         let model = json["model"]?.stringValue ?? path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? "") } ?? ""
-        let behaviour = byModel.withLock({ $0[model] }) ?? next()
+        var behaviour = byModel.withLock({ $0[model] }) ?? next()
+        // Like a model, a tool caller answers once the tool's result is in the conversation.
+        let lastTurn = json["messages"]?.arrayValue?.last ?? json["contents"]?.arrayValue?.last
+        let answersTool = lastTurn?["role"] == "tool"
+            || lastTurn?["content"]?.arrayValue?.last?["type"] == "tool_result"
+            || lastTurn?["parts"]?.arrayValue?.last?["functionResponse"] != nil
+        if case .toolCall = behaviour, answersTool {
+            behaviour = .text("It is 24 degrees in Rome.")
+        }
         if json["stream"] == .bool(true) || path.contains(":streamGenerateContent") {
             return try await stream(behaviour, wire: wire, context: context)
         }
@@ -284,7 +292,7 @@ final class FakeProvider: Sendable {
                 } ?? ["type": "text", "text": .string(text)]
                 body = [
                     "id": "msg_fake", "type": "message", "role": "assistant", "content": [block],
-                    "stop_reason": "tool_use", "usage": ["input_tokens": 13, "output_tokens": 5],
+                    "stop_reason": block["type"] == "tool_use" ? "tool_use" : "end_turn", "usage": ["input_tokens": 13, "output_tokens": 5],
                 ]
             case .gemini:
                 body = [
