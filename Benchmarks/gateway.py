@@ -27,14 +27,24 @@ FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT = 18101, 18102, 18103, 18104
 BODY = '{"text":"I loved every minute of it, and the ending was perfect.","language":"en"}'
 ENV = dict(os.environ, PROMPTC_BENCH_KEY="bench-key-not-secret")
 
-# (label, port, method, path). The first is the issue's (a); the next three take it apart.
+CHAT = '{"model":"bench","messages":[{"role":"user","content":"I loved every minute of it, and the ending was perfect."}]}'
+CHAT_STREAM = ('{"model":"bench_stream","stream":true,"stream_options":{"include_usage":true},'
+               '"messages":[{"role":"user","content":"I loved every minute of it, and the ending was perfect."}]}')
+SSE = "text/event-stream"
+
+# (label, port, method, path, body, accept). The first is the issue's (a); the next three take
+# it apart; the streaming rows compare with nginx proxying the same fake stream.
 TARGETS = {
-    "promptc_openai": ("(a) promptc, prompt endpoint, OpenAI wire", PROMPTC_PORT, "POST", "/v1/bench_openai"),
-    "promptc_anthropic": ("promptc, prompt endpoint, Anthropic wire", PROMPTC_PORT, "POST", "/v1/bench_anthropic"),
-    "promptc_mock": ("promptc, prompt endpoint, built-in mock model (no provider call)", PROMPTC_PORT, "POST", "/v1/bench_mock"),
-    "promptc_healthz": ("promptc, GET /healthz (the HTTP server alone)", PROMPTC_PORT, "GET", "/healthz"),
-    "nginx_proxy": ("(b) nginx, plain reverse proxy", PROXY_PORT, "POST", "/v1/chat/completions"),
-    "fake_direct": ("(c) fake provider, direct", FAKE_PORT, "POST", "/v1/chat/completions"),
+    "promptc_openai": ("(a) promptc, prompt endpoint, OpenAI wire", PROMPTC_PORT, "POST", "/v1/bench_openai", BODY, None),
+    "promptc_anthropic": ("promptc, prompt endpoint, Anthropic wire", PROMPTC_PORT, "POST", "/v1/bench_anthropic", BODY, None),
+    "promptc_mock": ("promptc, prompt endpoint, built-in mock model (no provider call)", PROMPTC_PORT, "POST", "/v1/bench_mock", BODY, None),
+    "promptc_healthz": ("promptc, GET /healthz (the HTTP server alone)", PROMPTC_PORT, "GET", "/healthz", "", None),
+    "nginx_proxy": ("(b) nginx, plain reverse proxy", PROXY_PORT, "POST", "/v1/chat/completions", BODY, None),
+    "fake_direct": ("(c) fake provider, direct", FAKE_PORT, "POST", "/v1/chat/completions", BODY, None),
+    "promptc_chat": ("promptc, POST /v1/chat/completions (model group)", PROMPTC_PORT, "POST", "/v1/chat/completions", CHAT, None),
+    "promptc_stream": ("(s) promptc, streaming prompt endpoint (SSE)", PROMPTC_PORT, "POST", "/v1/bench_stream", BODY, SSE),
+    "promptc_chat_stream": ("promptc, /v1/chat/completions, stream: true", PROMPTC_PORT, "POST", "/v1/chat/completions", CHAT_STREAM, SSE),
+    "nginx_stream": ("(t) nginx, proxying the fake stream", PROXY_PORT, "POST", "/stream/v1/chat/completions", CHAT_STREAM, SSE),
 }
 
 
@@ -73,11 +83,13 @@ def port_is_free(port):
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def http_status(port, method, path, body=b""):
+def http_status(port, method, path, body=b"", accept=None):
     """One request on a new connection; the status code, or None when nothing answers."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
             head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            if accept:
+                head += f"Accept: {accept}\r\n"
             head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
             connection.sendall(head.encode() + body)
             first = connection.recv(64)
@@ -153,8 +165,35 @@ class RSSSampler(threading.Thread):
         return self.peak
 
 
-def wrk(port, method, path, connections, seconds, rate=0, threads=2):
-    env = dict(ENV, BENCH_METHOD=method, BENCH_BODY=BODY, BENCH_RATE=str(rate), BENCH_THREADS=str(threads))
+def time_to_first_byte(port, path, body, accept, requests):
+    """Median and p99 milliseconds from a request's last byte out to its body's first byte in,
+    each on a new connection, one at a time: what a streaming client waits before it sees
+    anything. promptc sends its head with the first event, so this is the first event's time."""
+    times = []
+    payload = body.encode()
+    for _ in range(requests):
+        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: {accept}\r\n"
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(head + payload)
+            start = time.perf_counter()
+            received = b""
+            while True:
+                end = received.find(b"\r\n\r\n")
+                if end >= 0 and len(received) > end + 4:
+                    break  # the head and the body's first byte are in
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def wrk(port, method, path, connections, seconds, rate=0, threads=2, body=BODY, accept=None):
+    env = dict(ENV, BENCH_METHOD=method, BENCH_BODY=body, BENCH_RATE=str(rate), BENCH_THREADS=str(threads),
+               BENCH_ACCEPT=accept or "")
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
             "-s", str(BENCH / "wrk" / "post.lua"), f"http://127.0.0.1:{port}{path}"]
     out = subprocess.run(argv, env=env, check=True, capture_output=True, text=True).stdout
@@ -219,6 +258,7 @@ def main():
     parser.add_argument("--rate", type=int, default=1000, help="the fixed request rate of the latency runs")
     parser.add_argument("--endpoints", type=int, default=1000, help="endpoints for start-up and compile (default 1000)")
     parser.add_argument("--runs", type=int, default=5, help="runs of the start-up and compile measurements")
+    parser.add_argument("--ttfb-requests", type=int, default=300, help="requests per time-to-first-byte measurement")
     args = parser.parse_args()
     connection_counts = [int(c) for c in args.connections.split(",")]
 
@@ -240,22 +280,28 @@ def main():
         for port, process in ((FAKE_PORT, fake), (PROXY_PORT, proxy), (PROMPTC_PORT, gateway)):
             wait_until_answers(port, "/", process)
         for key in TARGETS:
-            _, port, method, path = TARGETS[key]
-            status = http_status(port, method, path, BODY.encode() if method == "POST" else b"")
+            _, port, method, path, body, accept = TARGETS[key]
+            status = http_status(port, method, path, body.encode(), accept)
             if status != 200:
                 sys.exit(f"error: POST {path} on port {port} answered {status}; see {WORK}")
 
         throughput = {}
-        for key, (label, port, method, path) in TARGETS.items():
-            wrk(port, method, path, max(connection_counts), 3)  # warm-up: connections and pools filled
+        for key, (label, port, method, path, body, accept) in TARGETS.items():
+            wrk(port, method, path, max(connection_counts), 3, body=body, accept=accept)  # warm-up: connections and pools filled
             for connections in connection_counts:
                 print(f"  {label}: {connections} connections, {args.duration} s", file=sys.stderr)
-                throughput[key, connections] = wrk(port, method, path, connections, args.duration)
+                throughput[key, connections] = wrk(port, method, path, connections, args.duration, body=body, accept=accept)
+
+        first_byte = {}
+        for key in ("promptc_stream", "promptc_chat_stream", "nginx_stream"):
+            label, port, _, path, body, accept = TARGETS[key]
+            print(f"  {label}: time to first byte, {args.ttfb_requests} requests", file=sys.stderr)
+            first_byte[key] = time_to_first_byte(port, path, body, accept, args.ttfb_requests)
 
         fixed = {}
         sampler = None
         for key in ("promptc_openai", "nginx_proxy", "fake_direct"):
-            label, port, method, path = TARGETS[key]
+            label, port, method, path, _, _ = TARGETS[key]
             print(f"  {label}: {args.rate} requests/s, 16 connections, {args.duration} s", file=sys.stderr)
             if key == "promptc_openai":
                 sampler = RSSSampler(gateway.pid)
@@ -283,13 +329,22 @@ def main():
     header = "| target |" + "".join(f" req/s @{c} | p50 @{c} | p99 @{c} |" for c in connection_counts)
     print(header)
     print("|---|" + "---:|---:|---:|" * len(connection_counts))
-    for key, (label, _, _, _) in TARGETS.items():
+    for key, (label, *_) in TARGETS.items():
         cells = "".join(
             f" {throughput[key, c]['rps']:,.0f} | {ms(throughput[key, c]['p50_us'])} | {ms(throughput[key, c]['p99_us'])} |"
             for c in connection_counts)
         print(f"| {label} |{cells}")
     ratios = [throughput["promptc_openai", c]["rps"] / throughput["nginx_proxy", c]["rps"] for c in connection_counts]
     print("| **ratio (a) / (b)** |" + "".join(f" **{r:.2f}×** | | |" for r in ratios))
+    stream_ratios = [throughput["promptc_stream", c]["rps"] / throughput["nginx_stream", c]["rps"] for c in connection_counts]
+    print("| **ratio (s) / (t)** |" + "".join(f" **{r:.2f}×** | | |" for r in stream_ratios))
+    print()
+    print(f"Time to first byte of a stream, {args.ttfb_requests} requests one at a time, each on a new connection; ms")
+    print()
+    print("| target | median | p99 |")
+    print("|---|---:|---:|")
+    for key, (median, p99) in first_byte.items():
+        print(f"| {TARGETS[key][0]} | {median:.2f} | {p99:.2f} |")
     print()
     print(f"Fixed rate: {args.rate} requests/s, 16 connections, {args.duration} s; latency in ms")
     print()

@@ -1,7 +1,7 @@
 -- wrk script: POSTs one JSON body, optionally paced to a fixed total rate, and prints one
 -- machine-readable line for Benchmarks/run.
 --
--- Environment: BENCH_METHOD (POST unless set), BENCH_BODY (the request body), BENCH_RATE (requests/s over all connections;
+-- Environment: BENCH_METHOD (POST unless set), BENCH_BODY (the request body), BENCH_ACCEPT (an Accept header), BENCH_RATE (requests/s over all connections;
 -- unset or 0 means as fast as possible), BENCH_CONNECTIONS and BENCH_THREADS (to split the
 -- rate per wrk thread).
 dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "pacing.lua")
@@ -10,6 +10,10 @@ wrk.method = os.getenv("BENCH_METHOD") or "POST"
 if wrk.method == "POST" then
   wrk.body = os.getenv("BENCH_BODY") or '{"text":"I loved every minute of it."}'
   wrk.headers["Content-Type"] = "application/json"
+end
+local accept = os.getenv("BENCH_ACCEPT")
+if accept and accept ~= "" then
+  wrk.headers["Accept"] = accept
 end
 
 function done(summary, latency, requests)
