@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+@testable import PromptGateway
 
 /// A fake model provider: a real HTTP server on loopback that speaks the OpenAI chat
 /// completions, Anthropic messages and Gemini generateContent wire formats (by path), answers
@@ -303,21 +304,23 @@ final class FakeProvider: Sendable {
             return body
         }
 
+        /// One SSE event of `value`, named when `event` is given.
+        private func data(_ value: JSONValue, event: String? = nil) -> String {
+            (event.map { "event: \($0)\n" } ?? "") + "data: " + CanonicalJSON.render(value, pretty: false) + "\n\n"
+        }
+
+        /// One OpenAI chat completion chunk.
+        private func chunk(_ delta: JSONValue, finish: JSONValue = .null) -> String {
+            data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                  "choices": [["index": 0, "delta": delta, "finish_reason": finish]]])
+        }
+
         /// A streamed answer whose model text is `text`, as the provider's SSE events, in about
         /// four pieces.
         func streamEvents(text: String) -> [String] {
-            let characters = Array(text)
-            let size = max(1, (characters.count + 3) / 4)
-            let pieces = stride(from: 0, to: characters.count, by: size).map { String(characters[$0..<min($0 + size, characters.count)]) }
-            func data(_ value: JSONValue, event: String? = nil) -> String {
-                (event.map { "event: \($0)\n" } ?? "") + "data: " + CanonicalJSON.render(value, pretty: false) + "\n\n"
-            }
+            let pieces = text.pieces(4)
             switch format {
             case .openai:
-                func chunk(_ delta: JSONValue, finish: JSONValue = .null) -> String {
-                    data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
-                          "choices": [["index": 0, "delta": delta, "finish_reason": finish]]])
-                }
                 return [chunk(["role": "assistant", "content": ""])] + pieces.map { chunk(["content": .string($0)]) }
                     + [chunk([:], finish: "stop"),
                        data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake", "choices": [],
@@ -384,15 +387,8 @@ final class FakeProvider: Sendable {
             let text = CanonicalJSON.render(arguments, pretty: false)
             let middle = text.index(text.startIndex, offsetBy: text.count / 2)
             let pieces = [String(text[..<middle]), String(text[middle...])]
-            func data(_ value: JSONValue, event: String? = nil) -> String {
-                (event.map { "event: \($0)\n" } ?? "") + "data: " + CanonicalJSON.render(value, pretty: false) + "\n\n"
-            }
             switch format {
             case .openai:
-                func chunk(_ delta: JSONValue, finish: JSONValue = .null) -> String {
-                    data(["id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
-                          "choices": [["index": 0, "delta": delta, "finish_reason": finish]]])
-                }
                 return [
                     chunk(["role": "assistant", "content": .null, "tool_calls": [["index": 0, "id": "call_fake", "type": "function", "function": ["name": .string(name), "arguments": ""]]]]),
                 ] + pieces.map { chunk(["tool_calls": [["index": 0, "function": ["arguments": .string($0)]]]]) } + [

@@ -9,7 +9,7 @@ struct AnthropicChatWire: ChatWire {
         var dropped = chat.ignored + chat.openAIOnly.keys.sorted()
         var system = chat.messages.filter { $0.role == .system }.compactMap(\.content)
         if let instructions = ChatWires.jsonInstructions(chat.responseFormat) { system.append(instructions) }
-        var turns: [(role: String, blocks: [JSONValue])] = []
+        var turns: [(role: String, parts: [JSONValue])] = []
         for message in chat.messages where message.role != .system {
             var blocks: [JSONValue] = []
             let role: String
@@ -27,16 +27,12 @@ struct AnthropicChatWire: ChatWire {
                 role = "user"
                 blocks.append(["type": "tool_result", "tool_use_id": .string(message.toolCallID ?? ""), "content": .string(message.content ?? "")])
             }
-            if let last = turns.last, last.role == role {
-                turns[turns.count - 1].blocks += blocks
-            } else {
-                turns.append((role, blocks))
-            }
+            ChatWires.append(blocks, as: role, to: &turns)
         }
         var body: [String: JSONValue] = [
             "model": .string(model),
             "max_tokens": .integer(chat.maxTokens ?? AnthropicAdapter.defaultMaxTokens),
-            "messages": .array(turns.map { ["role": .string($0.role), "content": .array($0.blocks)] }),
+            "messages": .array(turns.map { ["role": .string($0.role), "content": .array($0.parts)] }),
         ]
         if !system.isEmpty { body["system"] = .string(system.joined(separator: "\n\n")) }
         if !chat.tools.isEmpty {

@@ -71,13 +71,7 @@ struct ChatCaller: Sendable {
     /// The mock's answer in a few pieces, as a provider would stream it.
     private static func streamMock(_ answer: ChatAnswer, to progress: ChainProgressSink, seen: StreamedChat) async throws(AttemptFailure) {
         var deltas: [[StreamDelta]] = []
-        if let content = answer.content {
-            let characters = Array(content)
-            let size = max(1, (characters.count + 3) / 4)
-            for start in stride(from: 0, to: characters.count, by: size) {
-                deltas.append([.content(String(characters[start..<min(start + size, characters.count)]))])
-            }
-        }
+        for piece in answer.content?.pieces(4) ?? [] { deltas.append([.content(piece)]) }
         for (index, call) in answer.toolCalls.enumerated() {
             deltas.append([.toolCall(index: index, id: call.id, name: call.name, arguments: call.arguments)])
         }

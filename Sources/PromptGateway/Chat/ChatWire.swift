@@ -38,6 +38,16 @@ enum ChatWires {
         }
     }
 
+    /// Adds one message's parts as a turn of `role`, or to the last turn when it has that role:
+    /// Anthropic and Gemini want user and assistant turns alternating.
+    static func append(_ parts: [JSONValue], as role: String, to turns: inout [(role: String, parts: [JSONValue])]) {
+        if let last = turns.last, last.role == role {
+            turns[turns.count - 1].parts += parts
+        } else {
+            turns.append((role, parts))
+        }
+    }
+
     /// A tool call's arguments as a JSON object, for providers that carry them parsed.
     static func arguments(_ text: String) -> JSONValue {
         (try? JSONParser.parse(text)).flatMap { $0.objectValue != nil ? $0 : nil } ?? [:]

@@ -30,11 +30,7 @@ struct GeminiChatWire: ChatWire {
                 let response: JSONValue = (try? JSONParser.parse(content)).flatMap { $0.objectValue != nil ? $0 : nil } ?? ["content": .string(content)]
                 parts.append(["functionResponse": ["name": .string(namesByCall[message.toolCallID ?? ""] ?? "tool"), "response": response]])
             }
-            if let last = contents.last, last.role == role {
-                contents[contents.count - 1].parts += parts
-            } else {
-                contents.append((role, parts))
-            }
+            ChatWires.append(parts, as: role, to: &contents)
         }
         var body: [String: JSONValue] = ["contents": .array(contents.map { ["role": .string($0.role), "parts": .array($0.parts)] })]
         let system = chat.messages.filter { $0.role == .system }.compactMap(\.content)

@@ -20,14 +20,11 @@ enum MockProvider {
     /// be tried with `--mock` and show its partials grow.
     static func stream(_ call: ModelCall, progress: ChainProgressSink) async throws(AttemptFailure) -> ModelAnswer {
         let answer = try self.answer(call)
-        let pieceCount = 4
-        let characters = Array(answer.text)
-        let size = max(1, (characters.count + pieceCount - 1) / pieceCount)
-        for start in stride(from: 0, to: characters.count, by: size) {
-            if start > 0 {
+        for (index, piece) in answer.text.pieces(4).enumerated() {
+            if index > 0 {
                 do { try await Task.sleep(for: .milliseconds(60)) } catch { throw AttemptFailure(.connection, "cancelled") }
             }
-            progress(.delta(String(characters[start..<min(start + size, characters.count)])))
+            progress(.delta(piece))
         }
         return answer
     }

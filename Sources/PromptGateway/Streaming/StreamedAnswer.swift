@@ -35,3 +35,12 @@ final class StreamedAnswer: Sendable {
         state.withLock { ModelAnswer(text: $0.text, usage: $0.usage) }
     }
 }
+
+extension String {
+    /// The text cut into at most `count` pieces of about equal length (the mock's streamed answers).
+    func pieces(_ count: Int) -> [String] {
+        let characters = Array(self)
+        let size = Swift.max(1, (characters.count + count - 1) / Swift.max(count, 1))
+        return stride(from: 0, to: characters.count, by: size).map { String(characters[$0..<Swift.min($0 + size, characters.count)]) }
+    }
+}

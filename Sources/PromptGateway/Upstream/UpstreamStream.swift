@@ -55,6 +55,8 @@ extension UpstreamClient {
             throw AttemptFailure(.connection, "cancelled")
         } catch let error as IOError {
             throw AttemptFailure(.connection, "could not connect: \(error.description)")
+        } catch is HTTPParserError {
+            throw AttemptFailure(.connection, "the stream was cut off mid-answer")
         } catch {
             throw AttemptFailure(.connection, "the stream failed: \(type(of: error))")
         }
