@@ -83,9 +83,10 @@ struct EventStreamResponder: Sendable {
         let body = ResponseBody { writer in
             var planner = initialPlanner
             var finished = initialFinish
+            // Ticks a few times per interval; the writer sends a ping only after a quiet interval.
             let pinger = Task {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: pingInterval)
+                    try await Task.sleep(for: pingInterval / 4)
                     continuation.yield(.ping)
                 }
             }
@@ -97,6 +98,7 @@ struct EventStreamResponder: Sendable {
                 outcome.finishStream(status: finished?.status ?? 499, errorType: finished == nil ? "client_closed" : finished?.errorType)
             }
             try await writer.write(ByteBuffer(string: initial.joined()))
+            var lastWrite = ContinuousClock.now
             while finished == nil, let item = await queue.next() {
                 var events: [String] = []
                 switch item {
@@ -109,9 +111,13 @@ struct EventStreamResponder: Sendable {
                     events = planner.fail(error, requestID: requestID)
                     finished = (Int(error.status.code), error.type)
                 case .ping:
-                    events = [": ping\n\n"]
+                    // Only while nothing else went out for a whole interval.
+                    if ContinuousClock.now - lastWrite >= pingInterval { events = [": ping\n\n"] }
                 }
-                if !events.isEmpty { try await writer.write(ByteBuffer(string: events.joined())) }
+                if !events.isEmpty {
+                    try await writer.write(ByteBuffer(string: events.joined()))
+                    lastWrite = .now
+                }
             }
             try await writer.finish(nil)
         }
