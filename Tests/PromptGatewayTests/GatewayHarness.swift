@@ -147,6 +147,7 @@ func withGateway<T>(
     specs: [String], fakePort: Int, configExtra: String = "", environment: [String: String] = ["OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "GEMINI_API_KEY": "gm-test"],
     mock: Bool = false, logs: LogCapture = LogCapture(), logPrompts: Bool = false, shutdownTimeout: Duration = .seconds(2),
     usageStore: (any UsageStore)? = nil, streamPingInterval: Duration = .seconds(15),
+    circuitBreaker: String = "{ failures: 3, open_for: 1s }",
     _ body: (GatewayClient, Gateway) async throws -> T
 ) async throws -> T {
     let config = """
@@ -156,7 +157,7 @@ func withGateway<T>(
           gemini: { base_url: "http://127.0.0.1:\(fakePort)/v1beta" }
           backup: { api: openai, base_url: "http://127.0.0.1:\(fakePort)/backup/v1", api_key_env: BACKUP_KEY }
           dead: { api: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: "" }
-        circuit_breaker: { failures: 3, open_for: 1s }
+        circuit_breaker: \(circuitBreaker)
         \(configExtra)
         """
     // A spec's file is named after it, as the compiler requires.

@@ -46,7 +46,9 @@ struct PoolTests {
         try await withFake(fake) { port in
             try await withGateway(
                 specs: [sentimentSpec(models: ["pool/fast"], fallback: "fallback: { retries: 1 }")], fakePort: port,
-                configExtra: Self.pool("round_robin", members), environment: Self.keys
+                configExtra: Self.pool("round_robin", members), environment: Self.keys,
+                // Open long enough to stay open however slowly a busy machine runs the test.
+                circuitBreaker: "{ failures: 3, open_for: 60s }"
             ) { client, _ in
                 var attempts: [String] = []
                 for _ in 0..<8 {

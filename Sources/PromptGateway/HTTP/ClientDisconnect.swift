@@ -48,18 +48,44 @@ final class ConnectionWatch: Sendable {
 
 /// The watches of open connections, by channel.
 final class ConnectionWatchRegistry: Sendable {
-    private let watches = Mutex<[ObjectIdentifier: ConnectionWatch]>([:])
+    private struct State {
+        var open: [ObjectIdentifier: ConnectionWatch] = [:]
+        /// The last connections to close, so that a request whose head was read before its
+        /// connection closed, but whose task only started after, still learns how it ended
+        /// (cut off by the client timeout, or gone): a busy server can start it that late.
+        var recentlyClosed: [ObjectIdentifier: ConnectionWatch] = [:]
+        /// A ring of the keys in `recentlyClosed`, oldest at `next`.
+        var closedOrder: [ObjectIdentifier?] = Array(repeating: nil, count: ConnectionWatchRegistry.recentlyClosedKept)
+        var next = 0
+    }
+
+    static let recentlyClosedKept = 1024
+
+    private let state = Mutex(State())
 
     func add(_ watch: ConnectionWatch, for channel: any Channel) {
-        watches.withLock { $0[ObjectIdentifier(channel)] = watch }
+        state.withLock { $0.open[ObjectIdentifier(channel)] = watch }
     }
 
     func remove(for channel: any Channel) {
-        watches.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        let key = ObjectIdentifier(channel)
+        state.withLock { state in
+            guard let watch = state.open.removeValue(forKey: key) else { return }
+            if let oldest = state.closedOrder[state.next] { state.recentlyClosed[oldest] = nil }
+            state.recentlyClosed[key] = watch
+            state.closedOrder[state.next] = key
+            state.next = (state.next + 1) % Self.recentlyClosedKept
+        }
     }
 
+    /// The watch of `channel`; for a channel that is no longer active, the watch it had when it
+    /// closed (an identifier can be reused by a later channel, but only an open one).
     func watch(for channel: any Channel) -> ConnectionWatch? {
-        watches.withLock { $0[ObjectIdentifier(channel)] }
+        let key = ObjectIdentifier(channel)
+        return state.withLock { state in
+            if let watch = state.open[key] { return watch }
+            return channel.isActive ? nil : state.recentlyClosed[key]
+        }
     }
 
     /// A handler to add to each connection's pipeline.
