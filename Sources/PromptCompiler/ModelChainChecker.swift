@@ -173,6 +173,12 @@ struct ModelChainChecker {
 
     /// A timeout longer than the deadline can never be used in full.
     mutating func checkTimeout(_ policy: FallbackPolicy, fallbackNode: SpecNode) {
+        if let firstToken = policy.firstTokenTimeoutMs, firstToken > policy.deadlineMs, let node = fallbackNode["first_token_timeout"] {
+            reader.diagnostics.emit(
+                .timeoutExceedsDeadline,
+                "first_token_timeout (\(firstToken) ms) is longer than the deadline (\(policy.deadlineMs) ms); the wait is cut at the deadline",
+                at: node.span)
+        }
         guard policy.timeoutMs > policy.deadlineMs else { return }
         reader.diagnostics.emit(
             .timeoutExceedsDeadline,

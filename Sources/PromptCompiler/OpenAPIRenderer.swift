@@ -69,16 +69,23 @@ public enum OpenAPIRenderer {
         ]
     }
 
+    static let okDescription = "The model's answer, checked against the output schema. With `Accept: text/event-stream`, "
+        + "Server-Sent Events instead: `partial` snapshots of the output as the model writes it, `fallback` when a "
+        + "model fails after it began, and one `result` (the output, model, attempts and usage) or `error` at the end."
+
     private static func operation(_ endpoint: EndpointDefinition, typeName: String) -> JSONValue {
         var responses: [String: JSONValue] = [
             "200": [
-                "description": "The model's answer, checked against the output schema.",
+                "description": .string(Self.okDescription),
                 "headers": [
                     "x-request-id": ref("headers", "RequestId"),
                     "x-promptc-model": ref("headers", "Model"),
                     "x-promptc-attempts": ref("headers", "Attempts"),
                 ],
-                "content": ["application/json": content(ref("schemas", "\(typeName)Output"), examples: endpoint.examples.map(\.output))],
+                "content": [
+                    "application/json": content(ref("schemas", "\(typeName)Output"), examples: endpoint.examples.map(\.output)),
+                    "text/event-stream": ["schema": ["type": "string", "description": "event: partial|fallback|result|error, data: one JSON object"]],
+                ],
             ],
         ]
         for error in errors { responses[error.status] = ref("responses", error.name) }

@@ -75,6 +75,7 @@ let diagnosticCases: [DiagnosticCase] = [
     .init(.invalidParameterValue, spec(appending: "parameters:\n  temperature: »5\n")),
     .init(.unknownFailureClass, spec(appending: "fallback:\n  on: [timeout, »rate-limit]\n")),
     .init(.timeoutExceedsDeadline, spec(appending: "fallback:\n  timeout: »60s\n  deadline: 30s\n")),
+    .init(.timeoutExceedsDeadline, spec(appending: "fallback:\n  first_token_timeout: »90s\n")),
     .init(.exampleInputInvalid, spec(appending: "examples:\n  - input: { text: »42 }\n    output: { label: ok }\n")),
     .init(.exampleOutputInvalid, spec(appending: "examples:\n  - input: { text: hi }\n    output: »{ }\n")),
     .init(.malformedExample, spec(appending: "examples:\n  - »input: { text: hi }\n")),
