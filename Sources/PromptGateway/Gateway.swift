@@ -109,7 +109,7 @@ public final class Gateway: Sendable {
         for name in chatTargets.names {
             let record = ChatTargets.Target.recordName(name)
             metrics[record] = runtime.metrics.endpoint(
-                record, models: chatTargets.target(name)?.chain.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] } ?? [])
+                record, models: chatTargets.namedChain(name)?.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] } ?? [])
         }
         methods[ChatFront.completionsPath] = ["POST"]
         methods[ChatFront.modelsPath] = ["GET"]

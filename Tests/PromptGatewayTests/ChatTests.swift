@@ -248,4 +248,23 @@ struct ChatTests {
             }
         }
     }
+
+    /// Each direct `provider/model` a caller names gets a circuit breaker and statistics of its
+    /// own, so the names the configuration does not list are bounded; listed ones always pass.
+    @Test func directModelNamesAreBounded() {
+        var settings = GatewaySettings()
+        settings.modelGroups["chat"] = ModelGroup(
+            name: "chat", models: [.init(model: "openai/gpt-4o-mini", provider: "openai", name: "gpt-4o-mini", timeoutMs: nil, retries: nil, parameters: ModelParameters())])
+        let targets = ChatTargets(
+            settings: settings, endpointModels: [], mock: false, environment: [:], breakers: CircuitBreakerRegistry(settings: CircuitBreakerSettings()),
+            backoff: Backoff(), maximumDirectModels: 2)
+        func found(_ name: String) -> Bool { if case .found = targets.target(name) { true } else { false } }
+        #expect(found("openai/a") && found("openai/b"))
+        #expect(!found("openai/c"))
+        if case .tooManyModels(let maximum) = targets.target("openai/c") { #expect(maximum == 2) } else { Issue.record("expected tooManyModels") }
+        #expect(found("openai/a"), "a name already taken stays usable")
+        #expect(found("openai/gpt-4o-mini"), "a model the configuration names is not counted")
+        #expect(found("chat"))
+        if case .unknown = targets.target("nowhere/x") {} else { Issue.record("an unknown provider is unknown") }
+    }
 }

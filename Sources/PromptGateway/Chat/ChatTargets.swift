@@ -1,4 +1,5 @@
 import EndpointModel
+import Synchronization
 
 /// What a chat completion's `model` may name (gateway-contract.md, The OpenAI-compatible API): a
 /// model group of promptc.yaml, a `pool/NAME`, or a `provider/model` of a configured provider
@@ -23,8 +24,18 @@ struct ChatTargets: Sendable {
     private let backoff: Backoff
     /// Every `provider/model` a spec's chain, a group or a pool names, for `GET /v1/models`.
     let knownModels: [String]
+    /// The other `provider/model` names callers sent, each of which gets a circuit breaker and
+    /// upstream statistics of its own: a caller must not grow them without bound.
+    private let directModels: DirectModels
 
-    init(settings: GatewaySettings, endpointModels: [String], mock: Bool, environment: [String: String], breakers: CircuitBreakerRegistry, backoff: Backoff) {
+    /// How many `provider/model` names the configuration does not list are taken, in all.
+    static let defaultMaximumDirectModels = 1000
+
+    init(
+        settings: GatewaySettings, endpointModels: [String], mock: Bool, environment: [String: String], breakers: CircuitBreakerRegistry,
+        backoff: Backoff, maximumDirectModels: Int = defaultMaximumDirectModels
+    ) {
+        directModels = DirectModels(maximum: maximumDirectModels)
         self.settings = settings
         self.environment = environment
         self.mock = mock
@@ -51,10 +62,21 @@ struct ChatTargets: Sendable {
     /// Model groups, then pools, by name.
     var names: [String] { named.keys.sorted { ($0.contains("/") ? 1 : 0, $0) < ($1.contains("/") ? 1 : 0, $1) } }
 
-    func target(_ name: String) -> Target? {
-        if let target = named[name] { return target }
-        guard let step = Self.step(name, settings: settings, environment: environment), step.pool == nil else { return nil }
-        return Target(name: name, chain: Self.chain([step], policy: FallbackPolicy(), mock: mock, breakers: breakers, backoff: backoff))
+    /// The chain of a model group or pool.
+    func namedChain(_ name: String) -> FallbackChain? { named[name]?.chain }
+
+    enum Lookup: Sendable {
+        case found(Target)
+        case unknown
+        /// A `provider/model` the configuration does not name, past the bound on such names.
+        case tooManyModels(maximum: Int)
+    }
+
+    func target(_ name: String) -> Lookup {
+        if let target = named[name] { return .found(target) }
+        guard let step = Self.step(name, settings: settings, environment: environment), step.pool == nil else { return .unknown }
+        guard knownModels.contains(name) || directModels.admit(name) else { return .tooManyModels(maximum: directModels.maximum) }
+        return .found(Target(name: name, chain: Self.chain([step], policy: FallbackPolicy(), mock: mock, breakers: breakers, backoff: backoff)))
     }
 
     private static func chain(_ steps: [ChainStep], policy: FallbackPolicy, mock: Bool, breakers: CircuitBreakerRegistry, backoff: Backoff) -> FallbackChain {
@@ -94,5 +116,24 @@ extension ProviderDefinition {
     /// The provider's key, from the variable the configuration names; nil when unset or empty.
     func key(in environment: [String: String]) -> String? {
         apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// The direct `provider/model` names taken so far, at most `maximum` of them.
+private final class DirectModels: Sendable {
+    private let names = Mutex<Set<String>>([])
+    let maximum: Int
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    func admit(_ name: String) -> Bool {
+        names.withLock { names in
+            if names.contains(name) { return true }
+            guard names.count < maximum else { return false }
+            names.insert(name)
+            return true
+        }
     }
 }

@@ -21,11 +21,21 @@ struct ChatPipeline: Sendable {
 
     func run(_ chat: ChatRequest, key: String?, requestID: String, progress: ChainProgressSink?, outcome: RequestOutcome) async throws -> Answer {
         let consumer = try consumers.admit(key: key, endpoint: chat.model, outcome: outcome)
-        guard let target = targets.target(chat.model) else {
+        let target: ChatTargets.Target
+        switch targets.target(chat.model) {
+        case .found(let found):
+            target = found
+        case .unknown:
             var error = GatewayError(
                 status: .notFound, type: "model_not_found",
                 message: "'\(chat.model)' is not a model group, pool/NAME or provider/model of a configured provider (GET /v1/models lists them)")
             error.details = [Violation(path: "/model", message: "unknown model")]
+            throw error
+        case .tooManyModels(let maximum):
+            var error = GatewayError(
+                status: .badRequest, type: "invalid_request",
+                message: "promptc already serves \(maximum) provider/model names that promptc.yaml does not list; name '\(chat.model)' in a model group")
+            error.details = [Violation(path: "/model", message: "too many distinct models")]
             throw error
         }
         outcome.update { $0.endpoint = target.recordName }
