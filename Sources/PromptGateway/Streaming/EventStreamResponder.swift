@@ -49,7 +49,12 @@ struct EventStreamResponder: Sendable {
             continuation.finish()
         }
         let watch = watches.watch(for: channel)
-        let watchID = watch?.onClose { running.cancel() }
+        // A client that leaves ends the run; once the answer is a stream, its record is taken
+        // here too, in case the body writer never gets to run (a record is taken only once).
+        let watchID = watch?.onClose {
+            running.cancel()
+            outcome.finishStream(status: 499, errorType: "client_closed")
+        }
         if watch != nil, watchID == nil { running.cancel() }
         let queue = ItemQueue(items.makeAsyncIterator())
         var planner = planner
@@ -97,6 +102,7 @@ struct EventStreamResponder: Sendable {
                 // A stream cut off by its client ends as 499, like a plain request would.
                 outcome.finishStream(status: finished?.status ?? 499, errorType: finished == nil ? "client_closed" : finished?.errorType)
             }
+            if let initialFinish { outcome.finishStream(status: initialFinish.status, errorType: initialFinish.errorType) }
             try await writer.write(ByteBuffer(string: initial.joined()))
             var lastWrite = ContinuousClock.now
             while finished == nil, let item = await queue.next() {
@@ -107,9 +113,11 @@ struct EventStreamResponder: Sendable {
                 case .answer(let answer):
                     events = planner.finish(answer)
                     finished = (200, nil)
+                    outcome.finishStream(status: 200, errorType: nil)
                 case .failure(let error):
                     events = planner.fail(error, requestID: requestID)
                     finished = (Int(error.status.code), error.type)
+                    outcome.finishStream(status: Int(error.status.code), errorType: error.type)
                 case .ping:
                     // Only while nothing else went out for a whole interval.
                     if ContinuousClock.now - lastWrite >= pingInterval { events = [": ping\n\n"] }
