@@ -195,7 +195,7 @@ struct StreamingTests {
                 #expect(answer.names.filter { $0 == "fallback" }.count == 1)
             }
         }
-        #expect(logs.hasLine(with: "request_id=stream-err", "status=502", "error=upstream_failed"))
+        #expect(logs.hasLine(with: "request_id=stream-err", "status=502", "error=upstream_failed", "front=sse"))
     }
 
     /// A comment line goes out while nothing else does, so proxies keep the stream open.

@@ -16,6 +16,7 @@ struct SSEFront: Sendable {
     }
 
     func respond(_ request: PipelineRequest, outcome: RequestOutcome, channel: any Channel) async throws -> Response {
+        outcome.update { $0.front = "sse" }
         let pipeline = self.pipeline
         return try await responder.respond(
             planner: PromptEventPlanner(), outcome: outcome, channel: channel, requestID: request.requestID

@@ -25,6 +25,9 @@ protocol EventPlanner: Sendable {
 /// client that goes away cancels the run and its upstream call; the request is recorded when the
 /// stream ends, with the status its ending says.
 struct EventStreamResponder: Sendable {
+    /// Tells nginx in front of the gateway not to buffer the stream.
+    static let accelBuffering = HTTPField.Name("x-accel-buffering")!
+
     let watches: ConnectionWatchRegistry
     let pingInterval: Duration
 
@@ -83,7 +86,7 @@ struct EventStreamResponder: Sendable {
         }
         outcome.update { $0.streamed = true }
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        headers[HTTPField.Name("x-accel-buffering")!] = "no"
+        headers[Self.accelBuffering] = "no"
         let initial = first, initialPlanner = planner, initialFinish = finished, pingInterval = self.pingInterval
         let body = ResponseBody { writer in
             var planner = initialPlanner
