@@ -182,12 +182,7 @@ struct CommandTests {
         server.standardError = err
         try server.run()
         defer { if server.isRunning { server.terminate() } }
-        let url = try #require(URL(string: "http://127.0.0.1:\(port)/openapi.json"))
-        var answer: (Data, URLResponse)?
-        for _ in 0..<100 where answer == nil {
-            answer = try? await URLSession.shared.data(from: url)
-            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        let answer = try await firstAnswer(from: "http://127.0.0.1:\(port)/openapi.json")
         let (body, _) = try #require(answer)
         #expect(body == FileManager.default.contents(atPath: cli.folder.appendingPathComponent("Generated/openapi.json").path))
         server.terminate()
@@ -215,12 +210,7 @@ struct CommandTests {
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer { if server.isRunning { server.terminate() } }
-        let url = try #require(URL(string: "http://127.0.0.1:\(port)/openapi.json"))
-        var answer: (Data, URLResponse)?
-        for _ in 0..<100 where answer == nil {
-            answer = try? await URLSession.shared.data(from: url)
-            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        let answer = try await firstAnswer(from: "http://127.0.0.1:\(port)/openapi.json")
         let (body, response) = try #require(answer)
         #expect((response as? HTTPURLResponse)?.statusCode == 404)
         #expect(String(decoding: body, as: UTF8.self).contains("run promptc compile"))
@@ -278,4 +268,14 @@ struct CommandTests {
         #expect(try cli.run("usage", "--since", "999999999999999999d").status == 2)
         #expect(try cli.run("usage", "--database", "none.sqlite").status == 3)
     }
+}
+
+/// The first answer from `url` of a server that is starting: tried every 100 ms, for 10 s.
+func firstAnswer(from url: String) async throws -> (Data, URLResponse)? {
+    let url = try #require(URL(string: url))
+    for _ in 0..<100 {
+        if let answer = try? await URLSession.shared.data(from: url) { return answer }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return nil
 }

@@ -1,6 +1,5 @@
 import EndpointModel
 import Logging
-import Synchronization
 
 /// Calls one model for a chat completion: the request translated for its provider, sent plain
 /// or streamed, the answer translated back and, for `response_format: json_schema`, checked
@@ -8,33 +7,27 @@ import Synchronization
 struct ChatCaller: Sendable {
     let runtime: GatewayRuntime
 
-    func call(_ step: ChainStep, _ chat: ChatRequest, timeout: Duration, streaming: StreamedAttempt?, requestID: String) async throws(AttemptFailure) -> ChatAnswer {
-        let started = ContinuousClock.now
-        runtime.upstreams.began(step.model)
-        streaming?.progress(.began(model: step.model))
-        let seen = StreamedChat()
-        do throws(AttemptFailure) {
-            let answer = try await exchange(step, chat, timeout: timeout, streaming: streaming, seen: seen, requestID: requestID)
-            try check(answer, against: chat.responseFormat)
-            runtime.upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
-            return answer
-        } catch {
-            var failure = error
-            // Once the client has part of this answer, no other model may continue it.
-            if seen.sentTokens { failure.endsChain = true }
-            let ms = (ContinuousClock.now - started).milliseconds
-            streaming?.progress(.failed(model: step.model, outcome: failure.failureClass.rawValue))
-            runtime.upstreams.ended(step.model, outcome: failure.failureClass.rawValue, ms: ms)
-            runtime.logger.notice("attempt failed", metadata: [
-                "request_id": .string(requestID), "endpoint": .string("chat:" + chat.model), "model": .string(step.model),
-                "outcome": .string(failure.failureClass.rawValue), "ms": .stringConvertible(ms), "reason": .string(failure.message),
-            ])
-            throw failure
+    /// `label` names the group in logs (`chat:GROUP`).
+    func call(
+        _ step: ChainStep, _ chat: ChatRequest, timeout: Duration, streaming: StreamedAttempt?, label: String, requestID: String
+    ) async throws(AttemptFailure) -> ChatAnswer {
+        try await runtime.tracked(step, label: label, requestID: requestID, streaming: streaming) { () throws(AttemptFailure) in
+            let seen = StreamedAnswer()
+            do throws(AttemptFailure) {
+                let answer = try await exchange(step, chat, timeout: timeout, streaming: streaming, seen: seen, requestID: requestID)
+                try check(answer, against: chat.responseFormat)
+                return answer
+            } catch {
+                // Once the client has part of this answer, no other model may continue it.
+                var failure = error
+                if seen.sentTokens { failure.endsChain = true }
+                throw failure
+            }
         }
     }
 
     private func exchange(
-        _ step: ChainStep, _ chat: ChatRequest, timeout: Duration, streaming: StreamedAttempt?, seen: StreamedChat, requestID: String
+        _ step: ChainStep, _ chat: ChatRequest, timeout: Duration, streaming: StreamedAttempt?, seen: StreamedAnswer, requestID: String
     ) async throws(AttemptFailure) -> ChatAnswer {
         if step.provider.api == .mock {
             let answer = try MockChat.answer(chat, model: step.modelName)
@@ -57,10 +50,10 @@ struct ChatCaller: Sendable {
         }
         let progress = streaming.progress
         try await runtime.upstream.stream(request, limits: streaming.limits, decoder: wire.streamDecoder()) { deltas in
-            seen.add(deltas)
+            _ = seen.apply(deltas)
             progress(.stream(deltas))
         }
-        return seen.answer
+        return seen.chatAnswer
     }
 
     private func check(_ answer: ChatAnswer, against format: ChatRequest.ResponseFormat) throws(AttemptFailure) {
@@ -69,7 +62,7 @@ struct ChatCaller: Sendable {
     }
 
     /// The mock's answer in a few pieces, as a provider would stream it.
-    private static func streamMock(_ answer: ChatAnswer, to progress: ChainProgressSink, seen: StreamedChat) async throws(AttemptFailure) {
+    private static func streamMock(_ answer: ChatAnswer, to progress: ChainProgressSink, seen: StreamedAnswer) async throws(AttemptFailure) {
         var deltas: [[StreamDelta]] = []
         for piece in answer.content?.pieces(4) ?? [] { deltas.append([.content(piece)]) }
         for (index, call) in answer.toolCalls.enumerated() {
@@ -80,20 +73,8 @@ struct ChatCaller: Sendable {
             if index > 0 {
                 do { try await Task.sleep(for: .milliseconds(30)) } catch { throw AttemptFailure(.connection, "cancelled") }
             }
-            seen.add(batch)
+            _ = seen.apply(batch)
             progress(.stream(batch))
         }
     }
-}
-
-/// A streamed chat answer as it adds up, and whether any of it was a token the client was sent.
-final class StreamedChat: Sendable {
-    private let deltas = Mutex<[StreamDelta]>([])
-
-    func add(_ batch: [StreamDelta]) {
-        deltas.withLock { $0.append(contentsOf: batch) }
-    }
-
-    var sentTokens: Bool { deltas.withLock { $0.contains(where: \.isToken) } }
-    var answer: ChatAnswer { ChatAnswer(deltas: deltas.withLock { $0 }) }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import EndpointModel
 import HTTPTypes
 import Hummingbird
@@ -11,8 +12,10 @@ struct SSEFront: Sendable {
     let responder: EventStreamResponder
 
     /// Whether the request asks for a stream: `Accept: text/event-stream`.
+    /// Asked on every request: most carry no `Accept`, and are answered without allocating.
     static func wantsStream(_ headers: HTTPFields) -> Bool {
-        headers[values: .accept].contains { $0.lowercased().contains("text/event-stream") }
+        guard headers[.accept] != nil else { return false }
+        return headers[values: .accept].contains { $0.range(of: "text/event-stream", options: .caseInsensitive) != nil }
     }
 
     func respond(_ request: PipelineRequest, outcome: RequestOutcome, channel: any Channel) async throws -> Response {

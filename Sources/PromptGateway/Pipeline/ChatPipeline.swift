@@ -47,7 +47,7 @@ struct ChatPipeline: Sendable {
             affinity: consumer?.consumer.name ?? requestID, onAttempt: { record in outcome.update { $0.attempts.append(record) } }
         ) { (step, timeout) throws(AttemptFailure) in
             let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
-            let answer = try await caller.call(step, chat, timeout: timeout, streaming: streaming, requestID: requestID)
+            let answer = try await caller.call(step, chat, timeout: timeout, streaming: streaming, label: target.recordName, requestID: requestID)
             return (answer, answer.usage)
         }
         consumer?.limits?.spend(tokens: result.usage.input + result.usage.output)

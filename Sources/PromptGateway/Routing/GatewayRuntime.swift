@@ -65,7 +65,7 @@ final class GatewayRuntime: Sendable {
     }
 
     /// One model call: the answer parsed and checked against the output schema, or a
-    /// classified failure, logged with its reason.
+    /// classified failure.
     private func attempt(
         _ step: ChainStep, _ call: ModelCall, timeout: Duration, endpoint: ServedEndpoint, requestID: String, eventLoop: (any EventLoop)?,
         streaming: StreamedAttempt?
@@ -73,10 +73,7 @@ final class GatewayRuntime: Sendable {
         var call = call
         call.model = step.modelName
         call.parameters = step.parameters
-        let started = ContinuousClock.now
-        upstreams.began(step.model)
-        streaming?.progress(.began(model: step.model))
-        do throws(AttemptFailure) {
+        return try await tracked(step, label: endpoint.name, requestID: requestID, streaming: streaming) { [self] () throws(AttemptFailure) in
             let modelAnswer =
                 if let streaming {
                     try await stream(step, call, streaming)
@@ -84,17 +81,33 @@ final class GatewayRuntime: Sendable {
                     try await self.call(step, call, timeout: timeout, on: eventLoop)
                 }
             let output = try AnswerParser.output(from: modelAnswer.text, validator: endpoint.outputValidator)
-            upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
             if logPrompts {
                 logger.info("answer", metadata: ["request_id": .string(requestID), "model": .string(step.model), "text": .string(modelAnswer.text)])
             }
             return (output, modelAnswer.usage)
+        }
+    }
+
+    /// What every model call does around its exchange, for prompt endpoints and model groups
+    /// alike: the upstream statistics, the stream's `began` and `failed` progress, and a failed
+    /// attempt's log line with its reason. `label` names the endpoint (or `chat:GROUP`).
+    func tracked<Output: Sendable>(
+        _ step: ChainStep, label: String, requestID: String, streaming: StreamedAttempt?,
+        _ exchange: () async throws(AttemptFailure) -> Output
+    ) async throws(AttemptFailure) -> Output {
+        let started = ContinuousClock.now
+        upstreams.began(step.model)
+        streaming?.progress(.began(model: step.model))
+        do throws(AttemptFailure) {
+            let output = try await exchange()
+            upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
+            return output
         } catch {
             let ms = (ContinuousClock.now - started).milliseconds
             streaming?.progress(.failed(model: step.model, outcome: error.failureClass.rawValue))
             upstreams.ended(step.model, outcome: error.failureClass.rawValue, ms: ms)
             var metadata: Logger.Metadata = [
-                "request_id": .string(requestID), "endpoint": .string(endpoint.name), "model": .string(step.model),
+                "request_id": .string(requestID), "endpoint": .string(label), "model": .string(step.model),
                 "outcome": .string(error.failureClass.rawValue), "ms": .stringConvertible(ms), "reason": .string(error.message),
             ]
             // The provider's own words may quote the request; like prompts, only on request.

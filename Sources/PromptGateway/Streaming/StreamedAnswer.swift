@@ -1,38 +1,39 @@
 import EndpointModel
 import Synchronization
 
-/// A streamed answer put together from its deltas: the text a prompt endpoint parses (the
-/// model's content, or its forced tool's arguments) and the last token counts.
+/// A streamed answer put together from its deltas, read two ways: the text a prompt endpoint
+/// parses (the model's content and its forced tool's arguments, in order) with the last token
+/// counts, and the chat answer the deltas add up to.
 final class StreamedAnswer: Sendable {
-    private struct State {
-        var text = ""
-        var usage = TokenUsage()
-    }
-
-    private let state = Mutex(State())
+    private let deltas = Mutex<[StreamDelta]>([])
 
     /// Adds `deltas`; returns the pieces of answer text they carried.
-    func apply(_ deltas: [StreamDelta]) -> [String] {
-        state.withLock { state in
-            var pieces: [String] = []
-            for delta in deltas {
-                switch delta {
-                case .content(let text), .toolCall(_, _, _, let text):
-                    guard !text.isEmpty else { continue }
-                    state.text += text
-                    pieces.append(text)
-                case .usage(let usage):
-                    state.usage = usage
-                case .finish:
-                    break
-                }
-            }
-            return pieces
+    func apply(_ batch: [StreamDelta]) -> [String] {
+        deltas.withLock { $0.append(contentsOf: batch) }
+        return batch.compactMap(\.text)
+    }
+
+    /// Whether any delta was something the model wrote (as the client may have seen it).
+    var sentTokens: Bool { deltas.withLock { $0.contains(where: \.isToken) } }
+
+    var modelAnswer: ModelAnswer {
+        deltas.withLock { deltas in
+            var usage = TokenUsage()
+            for case .usage(let counted) in deltas { usage = counted }
+            return ModelAnswer(text: deltas.compactMap(\.text).joined(), usage: usage)
         }
     }
 
-    var modelAnswer: ModelAnswer {
-        state.withLock { ModelAnswer(text: $0.text, usage: $0.usage) }
+    var chatAnswer: ChatAnswer { ChatAnswer(deltas: deltas.withLock { $0 }) }
+}
+
+extension StreamDelta {
+    /// The answer text the delta carries, if any.
+    var text: String? {
+        switch self {
+        case .content(let text), .toolCall(_, _, _, let text): text.isEmpty ? nil : text
+        case .finish, .usage: nil
+        }
     }
 }
 
