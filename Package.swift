@@ -7,7 +7,8 @@ import PackageDescription
 //                  schemas and their validator, templates, the route table format
 //   PromptCompiler spec trees -> checked EndpointModel values -> artifacts in Generated/
 //   PromptGateway  the runtime: loads the route table, serves it over HTTP (Hummingbird), and
-//                  calls providers through each endpoint's fallback chain (AsyncHTTPClient)
+//                  calls providers through each endpoint's fallback chain (AsyncHTTPClient);
+//                  its fronts (REST, SSE, the OpenAI-compatible API, MCP) share one pipeline
 //   promptc        the command-line interface
 let package = Package(
     name: "promptc",
@@ -35,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
     ],
     targets: [
         .target(
@@ -69,6 +71,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
         .executableTarget(

@@ -49,18 +49,25 @@ public struct GatewayOptions: Sendable {
 public final class Gateway: Sendable {
     let options: GatewayOptions
     let runtime: GatewayRuntime
-    let endpoints: [ServedEndpoint]
     let openAPIDocument: OpenAPIDocument
-    let consumers: ConsumerDirectory
     let usage: UsageRecorder?
     let logger: Logger
     let chatTargets: ChatTargets
+    let core: GatewayCore
+    let mcpToolbox: MCPToolbox
+    let mcpSessions: MCPSessions
+
+    /// promptc's version, as `--version` and MCP's `initialize` say it.
+    public static let version = "0.1.0"
+
+    var endpoints: [ServedEndpoint] { core.endpoints }
+    var consumers: ConsumerDirectory { core.consumers }
 
     public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
         self.options = options
         self.logger = logger
         let breakers = CircuitBreakerRegistry(settings: options.settings.circuitBreaker)
-        endpoints = try RouteLoader.endpoints(
+        let endpoints = try RouteLoader.endpoints(
             options.routeTable, settings: options.settings, mock: options.mock, environment: options.environment,
             breakers: breakers, backoff: Backoff())
         chatTargets = ChatTargets(
@@ -71,9 +78,13 @@ public final class Gateway: Sendable {
             breakers: breakers, metrics: GatewayMetrics(), cache: ResponseCache(maximumBytes: options.settings.cacheMaxBytes),
             logger: logger, logPrompts: options.logPrompts, pricing: options.settings.pricing)
         openAPIDocument = OpenAPIDocument(make: options.openAPI)
-        consumers = ConsumerDirectory(options.settings.consumers)
         let dropped = runtime.metrics.usageRecordsDropped
         usage = options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) }
+        core = GatewayCore(
+            endpoints: endpoints, chatTargets: chatTargets, runtime: runtime, consumers: ConsumerDirectory(options.settings.consumers),
+            usage: usage, settings: options.settings)
+        mcpToolbox = MCPToolbox(core: core, version: Self.version)
+        mcpSessions = MCPSessions(toolbox: mcpToolbox)
         let known = Set(endpoints.map(\.name)).union(options.settings.modelGroups.keys)
         for consumer in options.settings.consumers {
             if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
@@ -98,42 +109,26 @@ public final class Gateway: Sendable {
         // HEAD works wherever GET does (gateway-contract.md, Limits, timeouts and failure accounting).
         let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
         var methods: [String: [String]] = [:]
-        var byPath: [String: ServedEndpoint] = [:]
-        var metrics: [String: EndpointMetrics] = [:]
-        for endpoint in endpoints {
-            byPath[endpoint.definition.path] = endpoint
-            metrics[endpoint.name] = runtime.metrics.endpoint(
-                endpoint.name, models: endpoint.chain.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] })
-            methods[endpoint.definition.path, default: []].append("POST")
-        }
-        for name in chatTargets.names {
-            let record = ChatTargets.Target.recordName(name)
-            metrics[record] = runtime.metrics.endpoint(
-                record, models: chatTargets.namedChain(name)?.steps.flatMap { $0.pool?.members.map(\.model) ?? [$0.model] } ?? [])
-        }
+        for endpoint in endpoints { methods[endpoint.definition.path, default: []].append("POST") }
         methods[ChatFront.completionsPath] = ["POST"]
         methods[ChatFront.modelsPath] = ["GET"]
+        methods[MCPFront.path] = MCPFront.methods
         methods.merge(OperationalRoutes.methods) { $0 + $1 }
         methods.merge(AdminRoutes.methods) { $0 + $1 }
         // Middleware applies to the routes added after it, so it all comes first.
-        let recorder = OutcomeRecorder(logger: logger, metrics: metrics, usage: usage, pricing: options.settings.pricing)
         router.add(middleware: RequestRecorder(
-            recorder: recorder, endpoints: byPath.mapValues(\.name).merging([ChatFront.completionsPath: "chat"]) { $1 },
+            recorder: core.recorder, endpoints: core.endpointsByPath.mapValues(\.name).merging([ChatFront.completionsPath: "chat"]) { $1 },
             cachedPaths: Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path))))
         router.add(middleware: RouteGuardMiddleware(methods: methods))
         let limits = options.settings.limits
-        let pipeline = PromptPipeline(
-            consumers: ConsumerStage(directory: consumers), input: InputStage(maxErrorDetails: limits.maxErrorDetails),
-            cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
         let responder = EventStreamResponder(watches: runtime.watches, pingInterval: options.streamPingInterval)
         router.add(middleware: RESTFront(
-            endpoints: byPath, pipeline: pipeline, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes,
-            stream: SSEFront(pipeline: pipeline, responder: responder)))
+            endpoints: core.endpointsByPath, pipeline: core.prompts, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes,
+            stream: SSEFront(pipeline: core.prompts, responder: responder)))
         router.add(middleware: ChatFront(
-            pipeline: ChatPipeline(
-                consumers: ConsumerStage(directory: consumers), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
-                metrics: metrics),
-            responder: responder, consumers: consumers, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes))
+            pipeline: core.chat, responder: responder, consumers: consumers, watches: runtime.watches,
+            maxBodyBytes: options.settings.maxBodyBytes))
+        router.add(middleware: MCPFront(sessions: mcpSessions, consumers: consumers, maxBodyBytes: options.settings.maxBodyBytes))
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
         let watches = runtime.watches
@@ -188,6 +183,7 @@ public final class Gateway: Sendable {
     /// Writes the usage records still queued and closes the upstream client; call after the
     /// application stopped.
     public func shutdown() async {
+        await mcpSessions.closeAll()
         await usage?.close(timeout: options.shutdownTimeout)
         await runtime.upstream.shutdown()
     }

@@ -15,21 +15,22 @@ struct Promptc: AsyncParsableCommand {
               promptc compile --check       # in CI: fails when Generated/ is out of date
               promptc routes                # the route table
               promptc serve --mock          # serve them, answering from the specs' examples
+              promptc mcp --mock            # the same endpoints as MCP tools, over stdio
               promptc keys new mobile-app   # a consumer key, and its hash for promptc.yaml
               promptc usage --by model      # requests, tokens, cost and latency from serve's records
 
             Exit codes: 0 success, 1 errors in the specs or configuration (or drift),
             2 wrong usage of the command line, 3 a runtime failure.
             """,
-        version: "0.1.0",
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self, KeysCommand.self, UsageCommand.self]
+        version: Gateway.version,
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if command is ServeCommand { Gateway.runTasksOnEventLoops() }
+            if command is ServeCommand || command is MCPCommand { Gateway.runTasksOnEventLoops() }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

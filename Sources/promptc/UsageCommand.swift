@@ -20,7 +20,7 @@ struct UsageCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How far back: a number with s, m, h or d.", valueName: "duration"))
     var since: String = "24h"
 
-    @Option(help: "Group by endpoint, model or consumer.")
+    @Option(help: "Group by endpoint, model, consumer or via (the front: rest, sse, chat, mcp).")
     var by: String = "endpoint"
 
     @Option(help: "table or json.")
@@ -33,7 +33,7 @@ struct UsageCommand: AsyncParsableCommand {
     var database: String?
 
     func validate() throws {
-        guard UsageReport.Grouping(rawValue: by) != nil else { throw ValidationError("--by must be endpoint, model or consumer, not '\(by)'") }
+        guard UsageReport.Grouping(rawValue: by) != nil else { throw ValidationError("--by must be endpoint, model, consumer or via, not '\(by)'") }
         guard ["table", "json"].contains(format) else { throw ValidationError("--format must be table or json, not '\(format)'") }
         guard Self.seconds(since) != nil else { throw ValidationError("--since must be a number with s, m, h or d (24h, 7d), not '\(since)'") }
     }

@@ -107,7 +107,7 @@ struct PipelineTests {
                 #expect(openAPI.body["paths"]?["/v1/sentiment"] != nil)
                 _ = try await client.post("/v1/sentiment", json: #"{"text": "hi"}"#)
                 let metrics = try await client.get("/metrics").text
-                #expect(metrics.contains(#"promptc_requests_total{endpoint="sentiment",status="200"} 1"#))
+                #expect(metrics.contains(#"promptc_requests_total{endpoint="sentiment",status="200",via="rest"} 1"#))
                 #expect(metrics.contains(#"promptc_model_attempts_total{model="openai/gpt-4o-mini",outcome="ok"} 1"#))
                 #expect(metrics.contains(#"promptc_tokens_total{model="openai/gpt-4o-mini",kind="input"} 11"#))
             }

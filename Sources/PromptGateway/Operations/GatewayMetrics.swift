@@ -52,8 +52,9 @@ final class EndpointMetrics: Sendable {
     private struct Handles {
         let duration: Metrics.Timer
         let fallbacks: Metrics.Counter
-        /// Statuses are few (200, the 4xx and 5xx of the contract, 499); each gets its counter on first use.
-        var requests: [Int: Metrics.Counter] = [:]
+        /// Statuses are few (200, the 4xx and 5xx of the contract, 499) and so are fronts; each
+        /// pair gets its counter on first use.
+        var requests: [RequestKey: Metrics.Counter] = [:]
         /// `hit`, `miss` and `stale`.
         var cache: [String: Metrics.Counter] = [:]
     }
@@ -79,10 +80,18 @@ final class EndpointMetrics: Sendable {
         }
     }
 
-    func request(status: Int, nanoseconds: Int64) {
+    private struct RequestKey: Hashable {
+        var status: Int
+        var via: String
+    }
+
+    /// One request that ended with `status`, having come by the front `via` (`rest`, `sse`, `chat`, `mcp`).
+    func request(status: Int, via: String, nanoseconds: Int64) {
         let (counter, duration) = withHandles { handles in
-            let counter = handles.requests.counter(status) {
-                Counter(label: "promptc_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status))], factory: factory)
+            let counter = handles.requests.counter(RequestKey(status: status, via: via)) {
+                Counter(
+                    label: "promptc_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status)), ("via", via)],
+                    factory: factory)
             }
             return (counter, handles.duration)
         }

@@ -41,14 +41,19 @@ struct ConsumerStage: Sendable {
 
     /// The key a request carries: `Authorization: Bearer KEY` or `x-api-key: KEY`.
     static func presentedKey(_ headers: HTTPFields) -> String? {
-        if let authorization = headers[.authorization] {
+        presentedKey(authorization: headers[.authorization], apiKey: headers[apiKeyHeader])
+    }
+
+    /// The key in these two headers' values, for fronts whose headers are not `HTTPFields`.
+    static func presentedKey(authorization: String?, apiKey: String?) -> String? {
+        if let authorization {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
                 let key = parts[1].trimmingCharacters(in: .whitespaces)
                 if !key.isEmpty { return key }
             }
         }
-        if let key = headers[apiKeyHeader], !key.isEmpty { return key }
+        if let apiKey, !apiKey.isEmpty { return apiKey }
         return nil
     }
 

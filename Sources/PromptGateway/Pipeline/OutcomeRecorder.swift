@@ -43,13 +43,13 @@ struct OutcomeRecorder: Sendable {
         logger.info("request", metadata: metadata)
 
         guard let endpoint = outcome.endpoint else { return }
-        metrics[endpoint]?.request(status: status, nanoseconds: nanoseconds)
+        metrics[endpoint]?.request(status: status, via: outcome.front, nanoseconds: nanoseconds)
         guard let usage else { return }
         let cost = outcome.model.flatMap { pricing[$0] }?.cost(input: outcome.tokens.input, output: outcome.tokens.output) ?? 0
         usage.record(UsageRecord(
             timeMs: Int64(request.startedAt.timeIntervalSince1970 * 1000), requestID: request.requestID, endpoint: endpoint,
             consumer: outcome.consumer, model: outcome.model, attempts: outcome.calls, status: status,
             inputTokens: outcome.tokens.input, outputTokens: outcome.tokens.output, costUSD: cost, latencyMs: latencyMs,
-            cache: outcome.cache, fellBack: outcome.fellBack))
+            cache: outcome.cache, fellBack: outcome.fellBack, via: outcome.front))
     }
 }

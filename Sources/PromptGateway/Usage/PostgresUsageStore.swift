@@ -47,9 +47,10 @@ public actor PostgresUsageStore: UsageStore {
             CREATE TABLE IF NOT EXISTS usage (
                 time_ms BIGINT NOT NULL, request_id TEXT NOT NULL, endpoint TEXT NOT NULL, consumer TEXT, model TEXT,
                 attempts INTEGER NOT NULL, status INTEGER NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
-                cost_usd DOUBLE PRECISION NOT NULL, latency_ms BIGINT NOT NULL, cache TEXT, fell_back BOOLEAN NOT NULL, record_id TEXT)
+                cost_usd DOUBLE PRECISION NOT NULL, latency_ms BIGINT NOT NULL, cache TEXT, fell_back BOOLEAN NOT NULL, record_id TEXT, via TEXT)
             """, logger: logger)
         try await connection.query("ALTER TABLE usage ADD COLUMN IF NOT EXISTS record_id TEXT", logger: logger)
+        try await connection.query("ALTER TABLE usage ADD COLUMN IF NOT EXISTS via TEXT", logger: logger)
         try await connection.query("CREATE UNIQUE INDEX IF NOT EXISTS usage_record_id ON usage (record_id)", logger: logger)
         try await connection.query("CREATE INDEX IF NOT EXISTS usage_time ON usage (time_ms)", logger: logger)
     }
@@ -58,7 +59,7 @@ public actor PostgresUsageStore: UsageStore {
     /// PostgreSQL's limit of 65,535 parameters.
     public func write(_ records: [UsageRecord]) async throws {
         guard !records.isEmpty else { return }
-        let columns = 14
+        let columns = 15
         var bindings = PostgresBindings(capacity: records.count * columns)
         var rows: [String] = []
         for (index, record) in records.enumerated() {
@@ -78,6 +79,7 @@ public actor PostgresUsageStore: UsageStore {
             bindings.append(Int64(record.latencyMs))
             bindings.append(record.cache)
             bindings.append(record.fellBack)
+            bindings.append(record.via)
         }
         let query = PostgresQuery(
             unsafeSQL: "INSERT INTO usage (\(UsageStores.columns)) VALUES " + rows.joined(separator: ", ") + " ON CONFLICT DO NOTHING",
@@ -96,13 +98,13 @@ public actor PostgresUsageStore: UsageStore {
         let rows = try await open().query(
             "SELECT \(unescaped: UsageStores.readColumns) FROM usage WHERE time_ms >= \(sinceMs) ORDER BY time_ms", logger: logger)
         var records: [UsageRecord] = []
-        for try await (time, requestID, endpoint, consumer, model, attempts, status, input, output, cost, latency, cache, fellBack)
-            in rows.decode((Int64, String, String, String?, String?, Int, Int, Int64, Int64, Double, Int64, String?, Bool).self)
+        for try await (time, requestID, endpoint, consumer, model, attempts, status, input, output, cost, latency, cache, fellBack, via)
+            in rows.decode((Int64, String, String, String?, String?, Int, Int, Int64, Int64, Double, Int64, String?, Bool, String?).self)
         {
             records.append(UsageRecord(
                 timeMs: time, requestID: requestID, endpoint: endpoint, consumer: consumer, model: model, attempts: attempts,
                 status: status, inputTokens: Int(input), outputTokens: Int(output), costUSD: cost, latencyMs: Int(latency),
-                cache: cache, fellBack: fellBack))
+                cache: cache, fellBack: fellBack, via: via))
         }
         return records
     }

@@ -15,13 +15,17 @@ public final class SQLiteUsageStore: UsageStore {
                     time_ms INTEGER NOT NULL, request_id TEXT NOT NULL, endpoint TEXT NOT NULL, consumer TEXT,
                     model TEXT, attempts INTEGER NOT NULL, status INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
                     output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, latency_ms INTEGER NOT NULL, cache TEXT,
-                    fell_back INTEGER NOT NULL, record_id TEXT);
+                    fell_back INTEGER NOT NULL, record_id TEXT, via TEXT);
                 CREATE INDEX IF NOT EXISTS usage_time ON usage (time_ms);
                 """)
             // Files made before records had ids get the column; their old rows keep NULL,
             // which a unique index lets repeat.
             if try !db.columns(in: "usage").contains(where: { $0.name == "record_id" }) {
                 try db.execute(sql: "ALTER TABLE usage ADD COLUMN record_id TEXT")
+            }
+            // Files made before records said which front they came by get the column, NULL in old rows.
+            if try !db.columns(in: "usage").contains(where: { $0.name == "via" }) {
+                try db.execute(sql: "ALTER TABLE usage ADD COLUMN via TEXT")
             }
             try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS usage_record_id ON usage (record_id)")
         }
@@ -42,12 +46,12 @@ public final class SQLiteUsageStore: UsageStore {
         guard !records.isEmpty else { return }
         try queue.write { db in
             let statement = try db.makeStatement(sql: """
-                INSERT OR IGNORE INTO usage (\(UsageStores.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO usage (\(UsageStores.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for record in records {
                 try statement.execute(arguments: [
                     record.id, record.timeMs, record.requestID, record.endpoint, record.consumer, record.model, record.attempts, record.status,
-                    record.inputTokens, record.outputTokens, record.costUSD, record.latencyMs, record.cache, record.fellBack,
+                    record.inputTokens, record.outputTokens, record.costUSD, record.latencyMs, record.cache, record.fellBack, record.via,
                 ])
             }
         }
@@ -60,7 +64,7 @@ public final class SQLiteUsageStore: UsageStore {
                     timeMs: row["time_ms"], requestID: row["request_id"], endpoint: row["endpoint"], consumer: row["consumer"],
                     model: row["model"], attempts: row["attempts"], status: row["status"], inputTokens: row["input_tokens"],
                     outputTokens: row["output_tokens"], costUSD: row["cost_usd"], latencyMs: row["latency_ms"], cache: row["cache"],
-                    fellBack: row["fell_back"], id: row["record_id"] ?? "")
+                    fellBack: row["fell_back"], via: row["via"], id: row["record_id"] ?? "")
             }
         }
     }

@@ -23,11 +23,14 @@ public struct UsageRecord: Sendable, Hashable {
     public var cache: String?
     /// Whether a model other than the chain's first answered.
     public var fellBack: Bool
+    /// The front the request came by: `rest`, `sse` (a streamed answer), `chat` (the
+    /// OpenAI-compatible API) or `mcp`; nil in records written before promptc kept it.
+    public var via: String?
 
     public init(
         timeMs: Int64, requestID: String, endpoint: String, consumer: String?, model: String?, attempts: Int, status: Int,
         inputTokens: Int, outputTokens: Int, costUSD: Double, latencyMs: Int, cache: String?, fellBack: Bool,
-        id: String = UsageRecord.newID()
+        via: String? = nil, id: String = UsageRecord.newID()
     ) {
         self.id = id
         self.timeMs = timeMs
@@ -43,6 +46,7 @@ public struct UsageRecord: Sendable, Hashable {
         self.latencyMs = latencyMs
         self.cache = cache
         self.fellBack = fellBack
+        self.via = via
     }
 
     /// A random 64-bit prefix per process, then a counter, in hex: unique across processes

@@ -1,11 +1,11 @@
 import Foundation
 import EndpointModel
 
-/// `promptc usage`: records grouped by endpoint, model or consumer, with the keys the contract
+/// `promptc usage`: records grouped by endpoint, model, consumer or front (`via`), with the keys the contract
 /// names for `--format json`.
 public enum UsageReport {
     public enum Grouping: String, CaseIterable, Sendable {
-        case endpoint, model, consumer
+        case endpoint, model, consumer, via
     }
 
     public struct Row: Sendable, Equatable {
@@ -20,7 +20,7 @@ public enum UsageReport {
         public var p95Ms = 0
     }
 
-    /// What a record without a model or consumer is grouped under.
+    /// What a record without a model, consumer or front is grouped under.
     public static let none = "(none)"
 
     public static func rows(_ records: [UsageRecord], by grouping: Grouping) -> [Row] {
@@ -30,6 +30,7 @@ public enum UsageReport {
             case .endpoint: record.endpoint
             case .model: record.model
             case .consumer: record.consumer
+            case .via: record.via
             }
             groups[key ?? none, default: []].append(record)
         }

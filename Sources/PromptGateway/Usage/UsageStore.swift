@@ -30,5 +30,5 @@ public enum UsageStores {
     /// The columns both stores use, in order.
     static let columns = "record_id, " + readColumns
     /// What `promptc usage` reads back.
-    static let readColumns = "time_ms, request_id, endpoint, consumer, model, attempts, status, input_tokens, output_tokens, cost_usd, latency_ms, cache, fell_back"
+    static let readColumns = "time_ms, request_id, endpoint, consumer, model, attempts, status, input_tokens, output_tokens, cost_usd, latency_ms, cache, fell_back, via"
 }

@@ -1,0 +1,88 @@
+import ArgumentParser
+import EndpointModel
+import Foundation
+import Logging
+import PromptCompiler
+import PromptGateway
+import SpecFrontEnd
+
+/// Where a gateway's endpoints and settings come from: shared by `serve` and `mcp`.
+struct RouteOptions: ParsableArguments {
+    @Option(help: "The route table written by promptc compile.")
+    var routes: String = "Generated/routes.json"
+
+    @Option(help: ArgumentHelp("Compile this folder of specs in memory instead of reading --routes.", valueName: "dir"))
+    var prompts: String?
+
+    @Option(help: ArgumentHelp("The gateway configuration.", discussion: "Default: $PROMPTC_CONFIG, else promptc.yaml when it exists."))
+    var config: String?
+
+    @Flag(help: "Answer every model call with the built-in mock provider: no API key needed.")
+    var mock = false
+
+    /// The route table, settings and OpenAPI document: compiled from --prompts, or read from
+    /// --routes and the openapi.json that promptc compile wrote beside it.
+    func load() throws -> (RouteTable, GatewaySettings, @Sendable () throws -> [UInt8]) {
+        let configPath = SpecOptions.configPath(flag: config)
+        if let prompts {
+            let compilation = PromptCompiler.compile(directory: prompts, configPath: configPath)
+            report(compilation)
+            guard let table = compilation.routeTable, compilation.errorCount == 0 else { throw PromptcExit.inputErrors }
+            return (table, compilation.settings, { Array(CanonicalJSON.render(OpenAPIRenderer.document(for: table)).utf8) })
+        }
+        var settings = GatewaySettings()
+        if let configPath {
+            let compilation = PromptCompiler.loadConfiguration(path: configPath)
+            report(compilation)
+            guard compilation.errorCount == 0 else { throw PromptcExit.inputErrors }
+            settings = compilation.settings
+        }
+        guard let data = FileManager.default.contents(atPath: routes) else {
+            FileHandle.standardError.write(Data("error: cannot read the route table '\(routes)' (run promptc compile, or use --prompts DIR)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+        let openAPIPath = URL(fileURLWithPath: routes).deletingLastPathComponent().appendingPathComponent("openapi.json").path
+        let openAPI: @Sendable () throws -> [UInt8] = {
+            guard let document = FileManager.default.contents(atPath: openAPIPath) else { throw OpenAPIMissing(path: openAPIPath) }
+            return Array(document)
+        }
+        do {
+            return (try RouteTable.read(from: data), settings, openAPI)
+        } catch {
+            FileHandle.standardError.write(Data("error: '\(routes)' is not a promptc route table: \(error)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+    }
+
+    /// The usage store that promptc.yaml names, or the SQLite file beside the project.
+    func openUsageStore(_ settings: GatewaySettings) async throws -> any UsageStore {
+        let database = settings.usageDatabase ?? "promptc-usage.sqlite"
+        do {
+            return try await UsageStores.open(database)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot open the usage database \(UsageStores.redacted(database)): \(error)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+    }
+
+    /// A gateway for these routes, or exit 3 with the reason.
+    static func gateway(_ options: GatewayOptions, logger: Logger) throws -> Gateway {
+        do {
+            return try Gateway(options, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+    }
+
+    private func report(_ compilation: Compilation) {
+        guard !compilation.diagnostics.isEmpty else { return }
+        FileHandle.standardError.write(Data(DiagnosticRenderer.text(compilation.diagnostics, sources: compilation.sources).utf8))
+    }
+}
+
+/// `openapi.json` is not beside the route table (`promptc compile` writes both).
+struct OpenAPIMissing: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "cannot read \(path) (run promptc compile)" }
+}
