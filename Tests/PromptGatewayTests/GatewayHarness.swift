@@ -141,6 +141,20 @@ func sentimentSpec(name: String = "sentiment", models: [String], fallback: Strin
     """
 }
 
+/// A promptc.yaml whose providers point at the fake provider on `fakePort`.
+func harnessConfig(fakePort: Int, circuitBreaker: String = "{ failures: 3, open_for: 1s }", extra: String = "") -> String {
+    """
+    providers:
+      openai: { base_url: "http://127.0.0.1:\(fakePort)/v1" }
+      anthropic: { base_url: "http://127.0.0.1:\(fakePort)/v1" }
+      gemini: { base_url: "http://127.0.0.1:\(fakePort)/v1beta" }
+      backup: { api: openai, base_url: "http://127.0.0.1:\(fakePort)/backup/v1", api_key_env: BACKUP_KEY }
+      dead: { api: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: "" }
+    circuit_breaker: \(circuitBreaker)
+    \(extra)
+    """
+}
+
 /// Compiles `specs` against a configuration whose providers point at `fakePort`, and runs a
 /// gateway on them while `body` runs.
 func withGateway<T>(
@@ -150,16 +164,7 @@ func withGateway<T>(
     circuitBreaker: String = "{ failures: 3, open_for: 1s }",
     _ body: (GatewayClient, Gateway) async throws -> T
 ) async throws -> T {
-    let config = """
-        providers:
-          openai: { base_url: "http://127.0.0.1:\(fakePort)/v1" }
-          anthropic: { base_url: "http://127.0.0.1:\(fakePort)/v1" }
-          gemini: { base_url: "http://127.0.0.1:\(fakePort)/v1beta" }
-          backup: { api: openai, base_url: "http://127.0.0.1:\(fakePort)/backup/v1", api_key_env: BACKUP_KEY }
-          dead: { api: openai, base_url: "http://127.0.0.1:1/v1", api_key_env: "" }
-        circuit_breaker: \(circuitBreaker)
-        \(configExtra)
-        """
+    let config = harnessConfig(fakePort: fakePort, circuitBreaker: circuitBreaker, extra: configExtra)
     // A spec's file is named after it, as the compiler requires.
     let files = specs.map { spec in
         let name = spec.split(separator: "\n").first { $0.hasPrefix("name: ") }.map { $0.dropFirst(6) } ?? "unnamed"

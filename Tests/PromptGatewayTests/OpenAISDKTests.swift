@@ -16,51 +16,15 @@ struct OpenAISDKTests {
           down: { models: [openai/gpt-4-down, backup/gpt-4-down] }
         """
 
-    static var python: String? {
-        let environment = ProcessInfo.processInfo.environment
-        if let python = environment["PROMPTC_TEST_PYTHON"] { return python }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let venv = root.appendingPathComponent(".build/ci-venv/bin/python").path
-        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
-    }
-
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Clients/openai_sdk_client.py").path
-    }
-
     /// Runs one scenario of the SDK client against a gateway; its JSON line, or nil when skipped.
     func run(_ scenario: String, fake: FakeProvider) async throws -> JSONValue? {
-        guard let python = Self.python else {
-            if ProcessInfo.processInfo.environment["PROMPTC_SKIP_PYTHON"] == "1" { return nil }
-            Issue.record("no Python with the openai SDK: .ci/run makes .build/ci-venv (or set PROMPTC_TEST_PYTHON, or PROMPTC_SKIP_PYTHON=1)")
-            return nil
-        }
+        guard let python = PythonClients.pythonOrIssue(needing: "openai") else { return nil }
         return try await withFake(fake) { port in
             try await withGateway(
                 specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port, configExtra: Self.config, environment: ChatTests.keys
             ) { client, _ in
-                let output = try await Self.runProcess(python, [Self.script, "http://127.0.0.1:\(client.port)/v1", scenario])
-                #expect(output.status == 0, "the SDK client failed:\n\(output.text)")
-                guard output.status == 0, let line = output.text.split(separator: "\n").last else { return nil }
-                return try JSONParser.parse(String(line))
+                try await PythonClients.runJSON(python, [PythonClients.script("openai_sdk_client.py"), "http://127.0.0.1:\(client.port)/v1", scenario])
             }
-        }
-    }
-
-    /// Runs a process off the test's threads and returns its exit status and output.
-    static func runProcess(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, text: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            process.terminationHandler = { finished in
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                continuation.resume(returning: (finished.terminationStatus, String(decoding: data, as: UTF8.self)))
-            }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
         }
     }
 

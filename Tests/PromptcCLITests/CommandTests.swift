@@ -31,6 +31,11 @@ struct CLI {
 
     @discardableResult
     func run(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(arguments, input: nil)
+    }
+
+    /// Runs the binary with `input`, when given, on its standard input (then closed).
+    func run(_ arguments: [String], input: String?) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -38,7 +43,13 @@ struct CLI {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -267,6 +278,43 @@ struct CommandTests {
         #expect(try cli.run("usage", "--since", "3x").status == 2)
         #expect(try cli.run("usage", "--since", "999999999999999999d").status == 2)
         #expect(try cli.run("usage", "--database", "none.sqlite").status == 3)
+    }
+}
+
+extension CommandTests {
+    /// `promptc mcp` answers MCP over standard input and output, writes what it still owes
+    /// when its input ends, and its calls are in `promptc usage --by via` as `mcp`.
+    @Test func mcpAnswersOverStdioAndItsCallsAreRecorded() throws {
+        let cli = try CLI()
+        let messages = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"cli-test","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"sentiment","arguments":{"text":"Great service"}}}"#,
+        ]
+        let result = try cli.run(["mcp", "--prompts", "Prompts", "--mock"], input: messages.joined(separator: "\n") + "\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(result.stdout)")
+        #expect(lines.first?.contains(#""serverInfo":{"name":"promptc""#) == true)
+        #expect(lines.dropFirst().first?.contains(#""name":"summarize""#) == true)
+        #expect(lines.last?.contains(#""structuredContent":{"label":"positive","score":0.9}"#) == true, "\(result.stdout)")
+        #expect(result.stderr.contains("front=mcp"))
+
+        let usage = try cli.run("usage", "--by", "via", "--format", "json")
+        #expect(usage.stdout.contains(#""group": "mcp""#), "\(usage.stdout)")
+        #expect(usage.stdout.contains(#""requests": 1"#), "\(usage.stdout)")
+    }
+
+    /// With consumers, `promptc mcp` needs the key of the consumer it acts for.
+    @Test func mcpWithConsumersNeedsAKey() throws {
+        let cli = try CLI()
+        try cli.write("consumers:\n  - name: agent\n    key_sha256: \(String(repeating: "ab", count: 32))\n", to: "promptc.yaml")
+        let result = try cli.run(["mcp", "--prompts", "Prompts", "--mock"], input: "")
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("set PROMPTC_API_KEY"), "\(result.stderr)")
+        let help = try cli.run("mcp", "--help")
+        #expect(help.stdout.contains("PROMPTC_API_KEY"))
     }
 }
 

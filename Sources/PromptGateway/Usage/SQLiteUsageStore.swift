@@ -8,7 +8,17 @@ public final class SQLiteUsageStore: UsageStore {
     private let queue: DatabaseQueue
 
     public init(path: String) throws {
-        queue = try DatabaseQueue(path: path)
+        // Several processes may share the file (`serve` and each client's `promptc mcp`): a
+        // writer waits for another's transaction instead of failing with "database is locked",
+        // and in WAL mode readers (`promptc usage`) do not block writers.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS usage (
