@@ -30,6 +30,9 @@ public struct EndpointDefinition: Sendable, Hashable, Codable {
     public var parameters: ModelParameters
     public var fallback: FallbackPolicy
     public var cache: CachePolicy?
+    /// Deprecation, sunset and retirement; nil for an endpoint that has none (and then absent
+    /// from routes.json, so route tables written before it are read the same).
+    public var lifecycle: Lifecycle?
     public var examples: [Example]
     /// The spec's top-level `x-` keys, carried through untouched.
     public var extensions: [String: JSONValue]
@@ -83,7 +86,7 @@ public struct EndpointDefinition: Sendable, Hashable, Codable {
     public init(
         name: String, version: Int, description: String, method: String, path: String, source: String,
         specSHA256: String, input: FieldSchema, output: FieldSchema, prompt: Prompt, models: [ModelStep],
-        parameters: ModelParameters, fallback: FallbackPolicy, cache: CachePolicy?, examples: [Example],
+        parameters: ModelParameters, fallback: FallbackPolicy, cache: CachePolicy?, lifecycle: Lifecycle? = nil, examples: [Example],
         extensions: [String: JSONValue]
     ) {
         self.name = name
@@ -100,13 +103,14 @@ public struct EndpointDefinition: Sendable, Hashable, Codable {
         self.parameters = parameters
         self.fallback = fallback
         self.cache = cache
+        self.lifecycle = lifecycle
         self.examples = examples
         self.extensions = extensions
     }
 
     enum CodingKeys: String, CodingKey {
         case name, version, description, method, path, source, input, output, prompt, models, parameters
-        case fallback, cache, examples, extensions
+        case fallback, cache, lifecycle, examples, extensions
         case specSHA256 = "spec_sha256"
     }
 }

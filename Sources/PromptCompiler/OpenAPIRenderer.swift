@@ -13,6 +13,7 @@ public enum OpenAPIRenderer {
         ("413", "PayloadTooLarge", "payload_too_large", "The body is over the size limit.", false),
         ("408", "RequestTimeout", "request_timeout", "The request's head and body did not arrive within client_timeout.", false),
         ("415", "UnsupportedMediaType", "unsupported_media_type", "The body is not application/json.", false),
+        ("410", "Gone", "gone", "The endpoint is past its sunset, or retired; the message names its successor.", false),
         ("429", "RateLimited", "rate_limited", "The consumer is over its rate limit.", true),
         ("502", "UpstreamFailed", "upstream_failed", "Every model in the chain failed; attempts says how.", false),
         ("503", "NoHealthyUpstream", "no_healthy_upstream", "Every model was skipped: circuit open or unconfigured.", true),
@@ -88,7 +89,24 @@ public enum OpenAPIRenderer {
                 ],
             ],
         ]
-        for error in errors { responses[error.status] = ref("responses", error.name) }
+        let lifecycle = endpoint.lifecycle
+        // Only an endpoint with a sunset or retired can answer 410.
+        for error in errors where error.status != "410" || lifecycle?.sunset != nil || lifecycle?.retired == true {
+            responses[error.status] = ref("responses", error.name)
+        }
+        if let lifecycle, case .object(var ok) = responses["200"], case .object(var headers)? = ok["headers"] {
+            if lifecycle.deprecated != nil {
+                headers["Deprecation"] = ["description": "When the endpoint was deprecated, as @SECONDS (RFC 9745).", "schema": ["type": "string"]]
+                if lifecycle.successor != nil {
+                    headers["Link"] = ["description": "The successor's path, rel=\"successor-version\".", "schema": ["type": "string"]]
+                }
+            }
+            if lifecycle.sunset != nil {
+                headers["Sunset"] = ["description": "When the endpoint stops answering, as an HTTP date (RFC 8594).", "schema": ["type": "string"]]
+            }
+            ok["headers"] = .object(headers)
+            responses["200"] = .object(ok)
+        }
         var operation: [String: JSONValue] = [
             "operationId": .string(endpoint.name),
             "summary": .string(summary(endpoint.description)),
@@ -106,6 +124,7 @@ public enum OpenAPIRenderer {
             "security": [[:], ["bearerKey": []], ["apiKeyHeader": []]],
             "x-promptc-models": .array(endpoint.models.map { .string($0.model) }),
         ]
+        if lifecycle?.deprecated != nil || lifecycle?.retired == true { operation["deprecated"] = true }
         for (key, value) in endpoint.extensions { operation[key] = value }
         return .object(operation)
     }

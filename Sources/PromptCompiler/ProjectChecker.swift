@@ -1,8 +1,8 @@
 import EndpointModel
 import SpecFrontEnd
 
-/// Checks across spec files: names, routes and generated Swift type names must be unique.
-/// Each diagnostic names both files.
+/// Checks across spec files: names, routes and generated Swift type names must be unique
+/// (each diagnostic names both files), and a lifecycle's successor must be an endpoint.
 enum ProjectChecker {
     static func check(_ specs: [SpecChecker.Result], into diagnostics: inout DiagnosticCollector) {
         var names: [String: SpecChecker.Result] = [:]
@@ -37,6 +37,15 @@ enum ProjectChecker {
             } else {
                 typeNames[typeName] = spec
             }
+        }
+        // Names of specs with errors count too: their own diagnostics say what is wrong.
+        let known = specs.compactMap(\.name)
+        for spec in specs {
+            guard let definition = spec.definition, let successor = definition.lifecycle?.successor, !known.contains(successor) else { continue }
+            diagnostics.emit(
+                .unknownSuccessor, "'lifecycle.successor' names '\(successor)', which is not an endpoint\(Suggestion.didYouMean(successor, in: known))",
+                at: spec.successorSpan ?? SourceSpan(start: .file(definition.source)),
+                hint: "name the spec callers should move to; endpoints are \(known.sorted().joined(separator: ", "))")
         }
     }
 }

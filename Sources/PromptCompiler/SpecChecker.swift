@@ -8,16 +8,21 @@ import SpecFrontEnd
 struct SpecChecker {
     static let topLevelKeys = [
         "name", "version", "description", "route", "input", "output", "models", "parameters", "fallback",
-        "prompt", "examples", "cache",
+        "prompt", "examples", "cache", "lifecycle",
     ]
+    static let lifecycleKeys = ["deprecated", "sunset", "successor", "retired"]
     static let promptKeys = ["system", "user"]
     static let exampleKeys = ["input", "output"]
 
     /// A checked spec, with the places that cross-file checks point at.
     struct Result {
         var definition: EndpointDefinition?
+        /// The spec's name when it is valid, even when other parts of the spec are not.
+        var name: String?
         var nameSpan: SourceSpan?
         var routeSpan: SourceSpan?
+        /// `lifecycle.successor`, which must name an endpoint of the project.
+        var successorSpan: SourceSpan?
         var diagnostics: [Diagnostic]
     }
 
@@ -79,6 +84,7 @@ struct SpecChecker {
         }
 
         let prompt = checkPrompt(root, input: input, inputNode: root["input"], hasInput: inputFields != nil)
+        let lifecycle = root["lifecycle"].flatMap { checkLifecycle($0, name: name) }
         let examples = schemasAreSound ? checkExamples(root, input: input, output: output) : []
 
         var extensions: [String: JSONValue] = [:]
@@ -87,8 +93,8 @@ struct SpecChecker {
         }
 
         let result = Result(
-            definition: nil, nameSpan: root.entry("name")?.value.span, routeSpan: (root["route"] ?? root["name"])?.span,
-            diagnostics: reader.diagnostics.diagnostics)
+            definition: nil, name: name, nameSpan: root.entry("name")?.value.span, routeSpan: (root["route"] ?? root["name"])?.span,
+            successorSpan: root["lifecycle"]?["successor"]?.span, diagnostics: reader.diagnostics.diagnostics)
         guard !reader.diagnostics.hasErrors, let name, let description, let route, let prompt,
               inputFields != nil, outputFields != nil else { return result }
         var checked = result
@@ -96,8 +102,48 @@ struct SpecChecker {
             name: name, version: version, description: description, method: route.method, path: route.path,
             source: source.path, specSHA256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(),
             input: input, output: output, prompt: prompt, models: models, parameters: parameters,
-            fallback: fallback, cache: cache, examples: examples, extensions: extensions)
+            fallback: fallback, cache: cache, lifecycle: lifecycle, examples: examples, extensions: extensions)
         return checked
+    }
+
+    // MARK: - lifecycle
+
+    private mutating func checkLifecycle(_ node: SpecNode, name: String?) -> Lifecycle? {
+        guard let entries = reader.entries(node, "'lifecycle'") else { return nil }
+        reader.checkKeys(entries, allowed: Self.lifecycleKeys, code: .unknownKey, in: "'lifecycle'")
+        var lifecycle = Lifecycle()
+        var days: [String: (day: Int64, span: SourceSpan)] = [:]
+        for key in ["deprecated", "sunset"] {
+            guard let dateNode = node[key] else { continue }
+            // A plain YAML date is a scalar like any other here: its text is what counts.
+            let text = dateNode.scalar?.text ?? ""
+            guard let day = Lifecycle.startOfDay(text) else {
+                reader.diagnostics.emit(
+                    .invalidLifecycleDate, "'lifecycle.\(key)' must be a date as YYYY-MM-DD, not \(dateNode.scalar == nil ? dateNode.kindDescription : "'\(text)'")",
+                    at: dateNode.span, hint: "e.g. '\(key): 2027-06-30'")
+                continue
+            }
+            days[key] = (day, dateNode.span)
+            if key == "deprecated" { lifecycle.deprecated = text } else { lifecycle.sunset = text }
+        }
+        if let deprecated = days["deprecated"], let sunset = days["sunset"], sunset.day < deprecated.day {
+            reader.diagnostics.emit(
+                .sunsetBeforeDeprecation, "'lifecycle.sunset' (\(lifecycle.sunset ?? "")) is before 'lifecycle.deprecated' (\(lifecycle.deprecated ?? ""))",
+                at: sunset.span, hint: "callers are told of the deprecation first: make the sunset the same day or later")
+        }
+        if let successorNode = node["successor"], let successor = reader.string(successorNode, "'lifecycle.successor'") {
+            if successor == name {
+                reader.diagnostics.emit(
+                    .unknownSuccessor, "'lifecycle.successor' names this endpoint itself", at: successorNode.span,
+                    hint: "name the endpoint callers should move to, e.g. a new version's")
+            } else {
+                lifecycle.successor = successor
+            }
+        }
+        if let retiredNode = node["retired"], let retired = reader.bool(retiredNode, "'lifecycle.retired'") {
+            lifecycle.retired = retired
+        }
+        return lifecycle
     }
 
     // MARK: - name, version, description, route

@@ -118,7 +118,8 @@ public final class Gateway: Sendable {
         // Middleware applies to the routes added after it, so it all comes first.
         router.add(middleware: RequestRecorder(
             recorder: core.recorder, endpoints: core.endpointsByPath.mapValues(\.name).merging([ChatFront.completionsPath: "chat"]) { $1 },
-            cachedPaths: Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path))))
+            cachedPaths: Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path)),
+            lifecycles: core.endpointsByPath.compactMapValues(\.lifecycle)))
         router.add(middleware: RouteGuardMiddleware(methods: methods))
         let limits = options.settings.limits
         let responder = EventStreamResponder(watches: runtime.watches, pingInterval: options.streamPingInterval)

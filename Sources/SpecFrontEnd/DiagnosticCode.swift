@@ -33,6 +33,9 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case unknownKey = "E0112"
     case typeNameCollision = "E0113"
     case reservedRoute = "E0114"
+    case invalidLifecycleDate = "E0115"
+    case sunsetBeforeDeprecation = "E0116"
+    case unknownSuccessor = "E0117"
 
     // Field schemas
     case unknownSchemaKeyword = "E0201"

@@ -5,7 +5,7 @@ import Hummingbird
 /// The outermost middleware of the REST front: gives every request an id (the client's
 /// `x-request-id` when it sent a usable one) and a `RequestOutcome`, turns whatever error a
 /// later stage threw into the contract's JSON answer, puts the headers every answer carries on
-/// it (errors included), and hands the outcome to `OutcomeRecorder` once.
+/// it (errors included: request id, rate limits, cache, lifecycle), and hands the outcome to `OutcomeRecorder` once.
 struct RequestRecorder: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -17,6 +17,8 @@ struct RequestRecorder: RouterMiddleware {
     let endpoints: [String: String]
     /// Paths of endpoints with a response cache, whose every answer says `x-promptc-cache`.
     let cachedPaths: Set<String>
+    /// Lifecycles by path: every answer of a deprecated or sunsetting endpoint says so.
+    let lifecycles: [String: EndpointLifecycle]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let seen = OutcomeRecorder.Request(
@@ -41,6 +43,9 @@ struct RequestRecorder: RouterMiddleware {
         response.headers[Self.requestIDHeader] = seen.requestID
         if let decision = outcome.rateLimit {
             for field in ConsumerStage.headers(decision) where response.headers[field.name] == nil { response.headers.append(field) }
+        }
+        if let lifecycle = lifecycles[seen.path] {
+            for field in lifecycle.headers(at: EndpointLifecycle.now()) { response.headers[field.name] = field.value }
         }
         if cachedPaths.contains(seen.path), response.headers[PromptHeaders.cache] == nil {
             response.headers[PromptHeaders.cache] = outcome.cache ?? "miss"

@@ -29,8 +29,8 @@ struct PipelineAnswer: Sendable {
     var usage = TokenUsage()
 }
 
-/// The request pipeline every front calls (architecture.md, One core, many fronts): consumer
-/// and limits, input and validation, cache, chain (whose attempts check the output). Each stage
+/// The request pipeline every front calls (architecture.md, One core, many fronts): lifecycle
+/// (410 once gone), consumer and limits, input and validation, cache, chain (whose attempts check the output). Each stage
 /// is a type of its own; this only puts them in order and fills in the outcome. Errors are
 /// thrown as they are (`GatewayError`, `ChainFailure`) and render themselves in the front.
 struct PromptPipeline: Sendable {
@@ -42,6 +42,7 @@ struct PromptPipeline: Sendable {
 
     func run(_ request: PipelineRequest, outcome: RequestOutcome) async throws -> PipelineAnswer {
         let endpoint = request.endpoint
+        try endpoint.lifecycle?.admit(at: EndpointLifecycle.now())
         let consumer = try consumers.admit(key: request.key, endpoint: endpoint.name, outcome: outcome)
         let input = try input.validate(try await request.readInput(), for: endpoint)
         let metrics = metrics[endpoint.name]

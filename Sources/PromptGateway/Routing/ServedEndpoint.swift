@@ -10,6 +10,7 @@ struct ServedEndpoint: Sendable {
     let userTemplate: PromptTemplate
     let chain: FallbackChain
     let exampleOutputs: [JSONValue]
+    let lifecycle: EndpointLifecycle?
 
     var name: String { definition.name }
 }
@@ -28,6 +29,7 @@ enum RouteLoader {
         guard table.format == RouteTable.currentFormat else {
             throw RouteLoadError(description: "routes file has format '\(table.format)'; this promptc reads '\(RouteTable.currentFormat)' (run promptc compile)")
         }
+        let paths = Dictionary(table.endpoints.map { ($0.name, $0.path) }) { first, _ in first }
         return try table.endpoints.map { (definition) throws(RouteLoadError) in
             let system: PromptTemplate?
             let user: PromptTemplate
@@ -47,7 +49,8 @@ enum RouteLoader {
                 systemTemplate: system,
                 userTemplate: user,
                 chain: FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff),
-                exampleOutputs: definition.examples.map(\.output))
+                exampleOutputs: definition.examples.map(\.output),
+                lifecycle: EndpointLifecycle(definition.lifecycle) { paths[$0] })
         }
     }
 

@@ -19,10 +19,13 @@ struct MCPToolbox: Sendable {
     let core: GatewayCore
     let version: String
 
-    /// The tools `key`'s consumer may call; all of them when no consumers are configured.
-    func tools(for key: String?) -> [Tool] {
+    /// The tools `key`'s consumer may call (all of them when no consumers are configured),
+    /// less the endpoints that are gone.
+    func tools(for key: String?, now: Int64 = EndpointLifecycle.now()) -> [Tool] {
         let allowed = allowedEndpoints(for: key)
-        return core.endpoints.filter { allowed?.contains($0.name) ?? true }.map(Self.tool)
+        return core.endpoints.filter { endpoint in
+            allowed?.contains(endpoint.name) ?? true && !(endpoint.lifecycle?.isGone(at: now) ?? false)
+        }.map { Self.tool($0, now: now) }
     }
 
     /// nil for every endpoint; an empty set for a key that is not a consumer's.
@@ -32,9 +35,11 @@ struct MCPToolbox: Sendable {
         return entry.endpoints
     }
 
-    static func tool(_ endpoint: ServedEndpoint) -> Tool {
-        Tool(
-            name: endpoint.name, description: endpoint.definition.description,
+    static func tool(_ endpoint: ServedEndpoint, now: Int64) -> Tool {
+        var description = endpoint.definition.description
+        if let notice = endpoint.lifecycle?.notice(at: now) { description += "\n\n" + notice }
+        return Tool(
+            name: endpoint.name, description: description,
             inputSchema: MCPValue.value(endpoint.definition.input.jsonSchema),
             // The model is asked anew each time, and its answers are checked, not stored.
             annotations: .init(readOnlyHint: true, openWorldHint: true),
