@@ -65,7 +65,6 @@ actor MCPSessions {
     }
 
     private func open(_ request: MCP.HTTPRequest, consumer: String?, now: ContinuousClock.Instant) async -> MCP.HTTPResponse {
-        makeRoom(now: now)
         let transport = StatelessHTTPServerTransport(validationPipeline: Self.validation)
         let server = await toolbox.makeServer { Self.caller(Server.currentHandlerContext?.httpContext) }
         do {
@@ -74,6 +73,9 @@ actor MCPSessions {
             return .error(statusCode: 500, .internalError("the MCP session could not start"))
         }
         let id = Self.newSessionID()
+        // Made room for only now, with no suspension before the session is added: sessions
+        // opened at the same time cannot together pass the bound.
+        makeRoom(now: now)
         sessions[id] = Session(server: server, transport: transport, consumer: consumer, lastUsed: now)
         var response = await transport.handleRequest(request)
         guard response.statusCode == 200 else {
