@@ -112,7 +112,9 @@ struct HostileClientTests {
     @Test func anIdleConnectionIsClosed() async throws {
         try await withFake(FakeProvider()) { port in
             try await withGateway(
-                specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port, configExtra: "limits: { idle_timeout: 300ms }",
+                // Long enough that a busy machine (CI runs the suites in parallel) writes the
+                // request before the connection counts as idle; short enough to wait for.
+                specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port, configExtra: "limits: { idle_timeout: 2s }",
                 environment: Self.keys
             ) { client, _ in
                 let started = ContinuousClock.now
