@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
     ],
     targets: [
         .target(
@@ -72,8 +73,14 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "MCP", package: "swift-sdk"),
-            ]
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            // The portal's templates, stylesheet and script are built into the binary by the plugin.
+            exclude: ["Portal/Assets"],
+            plugins: [.plugin(name: "EmbedPortalAssets")]
         ),
+        .executableTarget(name: "PortalAssetEmbedder"),
+        .plugin(name: "EmbedPortalAssets", capability: .buildTool(), dependencies: ["PortalAssetEmbedder"]),
         .executableTarget(
             name: "promptc",
             dependencies: [

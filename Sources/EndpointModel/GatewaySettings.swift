@@ -29,6 +29,11 @@ public struct GatewaySettings: Sendable, Hashable {
     public var upstream = UpstreamSettings()
     /// `model_groups:`: the names callers of `/v1/chat/completions` send as `model`.
     public var modelGroups: [String: ModelGroup] = [:]
+    /// `portal:`: whether `/portal` (and `/`) serve the developer portal.
+    public var portal = true
+    /// `cors.origins`: the origins (`https://app.example.com`) whose pages may call the
+    /// endpoints; empty sends no CORS headers.
+    public var corsOrigins: [String] = []
 
     public static let defaultMaxBodyBytes = 1 << 20
 

@@ -8,7 +8,7 @@ import SpecFrontEnd
 struct GatewayConfigChecker {
     static let topLevelKeys = [
         "providers", "pools", "consumers", "admin_key_sha256", "usage", "pricing", "cache_max_bytes",
-        "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream", "model_groups",
+        "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream", "model_groups", "portal", "cors",
     ]
     static let modelGroupKeys = ["models", "fallback"]
     static let limitKeys = ["max_connections", "client_timeout", "idle_timeout", "max_error_details"]
@@ -51,6 +51,8 @@ struct GatewayConfigChecker {
             }
         }
         if let node = root["admin_key_sha256"], let hash = sha256Hex(node, "'admin_key_sha256'") { settings.adminKeySHA256 = hash }
+        if let node = root["portal"], let portal = reader.bool(node, "'portal'") { settings.portal = portal }
+        if let cors = root["cors"] { checkCORS(cors) }
         for entry in entries where !Self.topLevelKeys.contains(entry.key) {
             reader.diagnostics.emit(
                 .unknownConfigKey, "unknown key '\(entry.key)' in promptc.yaml\(Suggestion.didYouMean(entry.key, in: Self.topLevelKeys))",
@@ -71,6 +73,31 @@ struct GatewayConfigChecker {
             for entry in groupEntries { checkModelGroup(entry, catalog: catalog) }
         }
         return catalog
+    }
+
+    /// `cors: { origins: [...] }`: each origin a scheme, host and optional port, nothing more,
+    /// as browsers send it in `Origin`.
+    private mutating func checkCORS(_ node: SpecNode) {
+        guard let fields = reader.entries(node, "'cors'") else { return }
+        reader.checkKeys(fields, allowed: ["origins"], code: .unknownConfigKey, in: "cors")
+        guard let originsNode = node["origins"], let items = reader.items(originsNode, "'cors.origins'") else { return }
+        for item in items {
+            guard let origin = reader.string(item, "an origin in 'cors.origins'") else { continue }
+            guard Self.isOrigin(origin) else {
+                reader.diagnostics.emit(
+                    .invalidConfigValue, "'\(origin)' is not an origin: a scheme and host, with a port if any, and no path", at: item.span,
+                    hint: "e.g. https://app.example.com or http://localhost:3000")
+                continue
+            }
+            settings.corsOrigins.append(origin)
+        }
+    }
+
+    static func isOrigin(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text), let scheme = components.scheme, ["http", "https"].contains(scheme),
+              let host = components.host, !host.isEmpty, components.path.isEmpty, components.query == nil, components.fragment == nil,
+              components.user == nil, !text.hasSuffix("/") else { return false }
+        return true
     }
 
     /// One entry of `model_groups:`: a name callers send as `model`, a chain checked like a

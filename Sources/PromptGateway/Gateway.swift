@@ -56,6 +56,9 @@ public final class Gateway: Sendable {
     let core: GatewayCore
     let mcpToolbox: MCPToolbox
     let mcpSessions: MCPSessions
+    /// nil when the portal is off (`portal: false`).
+    let portalTemplates: PortalTemplates?
+    let portalSessions = PortalSessions()
 
     /// promptc's version, as `--version` and MCP's `initialize` say it.
     public static let version = "0.1.0"
@@ -85,6 +88,11 @@ public final class Gateway: Sendable {
             usage: usage, settings: options.settings)
         mcpToolbox = MCPToolbox(core: core, version: Self.version)
         mcpSessions = MCPSessions(toolbox: mcpToolbox)
+        do {
+            portalTemplates = options.settings.portal ? try PortalTemplates() : nil
+        } catch {
+            throw RouteLoadError(description: "the portal's templates do not parse: \(error)")
+        }
         let known = Set(endpoints.map(\.name)).union(options.settings.modelGroups.keys)
         for consumer in options.settings.consumers {
             if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
@@ -102,9 +110,10 @@ public final class Gateway: Sendable {
 
     /// The Hummingbird application. `onServerRunning` is given the bound port.
     ///
-    /// Its middleware is the request's path, outermost first: `RequestRecorder` (id, errors as
-    /// answers, the one record of every request), `RouteGuardMiddleware` (404, 405), then the
-    /// REST front for prompt endpoints; the router serves the operational routes.
+    /// Its middleware is the request's path, outermost first: `CORSMiddleware` (with `cors:`),
+    /// `RequestRecorder` (id, errors as answers, the one record of every request),
+    /// `RouteGuardMiddleware` (404, 405), then the fronts (REST and SSE, the OpenAI-compatible
+    /// API, MCP); the router serves the operational routes, the admin routes and the portal.
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         // HEAD works wherever GET does (gateway-contract.md, Limits, timeouts and failure accounting).
         let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -115,7 +124,9 @@ public final class Gateway: Sendable {
         methods[MCPFront.path] = MCPFront.methods
         methods.merge(OperationalRoutes.methods) { $0 + $1 }
         methods.merge(AdminRoutes.methods) { $0 + $1 }
+        if portalTemplates != nil { methods.merge(PortalRoutes.methods(endpoints: endpoints)) { $0 + $1 } }
         // Middleware applies to the routes added after it, so it all comes first.
+        if !options.settings.corsOrigins.isEmpty { router.add(middleware: CORSMiddleware(origins: Set(options.settings.corsOrigins))) }
         router.add(middleware: RequestRecorder(
             recorder: core.recorder, endpoints: core.endpointsByPath.mapValues(\.name).merging([ChatFront.completionsPath: "chat"]) { $1 },
             cachedPaths: Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path)),
@@ -132,6 +143,7 @@ public final class Gateway: Sendable {
         router.add(middleware: MCPFront(sessions: mcpSessions, consumers: consumers, maxBodyBytes: options.settings.maxBodyBytes))
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
+        if let portalTemplates { PortalRoutes(gateway: self, templates: portalTemplates, sessions: portalSessions).add(to: router) }
         let watches = runtime.watches
         let channelConfiguration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [watches.makeHandler(), RequestBoundaryHandler()],

@@ -98,6 +98,11 @@ struct GatewayAnswer {
 struct GatewayClient {
     let port: Int
 
+    /// Redirects are answers to look at (the portal's 303s), not to follow. Lives as long as the
+    /// test process.
+    static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
     func post(_ path: String, json: String, headers: [(String, String)] = [("content-type", "application/json")], timeout: TimeAmount = .seconds(30)) async throws -> GatewayAnswer {
         try await send(path, method: .POST, body: Array(json.utf8), headers: headers, timeout: timeout)
     }
@@ -111,7 +116,7 @@ struct GatewayClient {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        let response = try await Self.client.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 1 << 24)
         let text = String(buffer: bytes)
         let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Turns spec names into Swift identifiers for Endpoints.swift.
-enum SwiftNames {
-    static let keywords: Set<String> = [
+public enum SwiftNames {
+    public static let keywords: Set<String> = [
         "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
         "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows",
         "static", "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default",
@@ -13,7 +13,7 @@ enum SwiftNames {
     ]
 
     /// `extract_entities` -> `ExtractEntities`.
-    static func typeName(_ name: String) -> String {
+    public static func typeName(_ name: String) -> String {
         let words = self.words(name)
         let joined = words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         return sanitizedStart(joined.isEmpty ? "Value" : joined)
@@ -21,13 +21,13 @@ enum SwiftNames {
 
     /// The name of a type nested in a struct: a keyword such as `Type` or `Self` would need
     /// backticks at every use, so it gets a suffix instead (`TypeValue`).
-    static func nestedTypeName(_ field: String) -> String {
+    public static func nestedTypeName(_ field: String) -> String {
         let name = typeName(field)
         return keywords.contains(name) || ["Input", "Output", "CodingKeys"].contains(name) ? name + "Value" : name
     }
 
     /// `max-length` -> `maxLength`, `class` -> `` `class` ``.
-    static func memberName(_ name: String) -> String {
+    public static func memberName(_ name: String) -> String {
         let words = self.words(name)
         guard let first = words.first else { return "value" }
         let joined = first.prefix(1).lowercased() + first.dropFirst()
@@ -68,12 +68,12 @@ enum SwiftNames {
     }
 
     /// Makes names unique within one scope by numbering repeats: `label`, `label2`.
-    struct Uniquer {
+    public struct Uniquer {
         private var used: Set<String>
 
-        init(reserved: Set<String> = []) { used = reserved }
+        public init(reserved: Set<String> = []) { used = reserved }
 
-        mutating func unique(_ name: String) -> String {
+        public mutating func unique(_ name: String) -> String {
             let bare = name.trimmingCharacters(in: ["`"])
             var candidate = bare
             var number = 2
@@ -87,7 +87,7 @@ enum SwiftNames {
     }
 
     /// A Swift string literal.
-    static func literal(_ text: String) -> String {
+    public static func literal(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
