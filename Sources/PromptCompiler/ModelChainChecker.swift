@@ -71,6 +71,16 @@ struct ModelChainChecker {
                     .unknownPool, "unknown pool '\(model)'\(Suggestion.didYouMean(model, in: providers.pools))", at: node.span,
                     hint: "\(configured); define it under 'pools:' in promptc.yaml")
             }
+        } else if provider == "mock", model.hasPrefix("fail-") {
+            // mock/fail-CLASS fails every call with CLASS: a class promptc does not know would
+            // fail as something else than the author meant.
+            let name = String(model.dropFirst("fail-".count))
+            if FailureClass(rawValue: name) == nil {
+                let classes = FailureClass.allCases.map(\.rawValue)
+                reader.diagnostics.emit(
+                    .unknownFailureClass, "unknown failure class '\(name)' in '\(text)'\(Suggestion.didYouMean(name, in: classes))", at: node.span,
+                    hint: "mock/fail-CLASS fails with CLASS, one of \(classes.joined(separator: ", "))")
+            }
         } else if !providers.providers.contains(provider) {
             let names = providers.providers.sorted()
             reader.diagnostics.emit(

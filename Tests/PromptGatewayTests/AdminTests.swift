@@ -74,4 +74,16 @@ struct AdminTests {
             }
         }
     }
+
+    /// A model without a price has tokens but no cost series: a 0 would read as free.
+    @Test func costIsOnlyForModelsWithAPrice() async throws {
+        try await withFake(FakeProvider()) { port in
+            try await withGateway(specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port) { client, _ in
+                #expect(try await client.post("/v1/sentiment", json: Self.request).status == 200)
+                let metrics = try await client.get("/metrics").text
+                #expect(metrics.contains(#"promptc_tokens_total{model="openai/gpt-4o-mini",kind="input"} 11"#), "\(metrics)")
+                #expect(!metrics.contains("promptc_cost_usd_total"))
+            }
+        }
+    }
 }

@@ -282,6 +282,17 @@ struct CommandTests {
 }
 
 extension CommandTests {
+    /// `keys new NAME --admin` prints the admin key and the `admin_key_sha256:` line, which the compiler takes.
+    @Test func keysNewAdminPrintsTheAdminLine() throws {
+        let cli = try CLI()
+        let result = try cli.run("keys", "new", "ops", "--admin")
+        #expect(result.status == 0)
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("admin_key_sha256: ") })
+        #expect(!result.stdout.contains("consumers:"))
+        try cli.write(String(line) + "\n", to: "promptc.yaml")
+        #expect(try cli.run("check").status == 0)
+    }
+
     /// `promptc mcp` answers MCP over standard input and output, writes what it still owes
     /// when its input ends, and its calls are in `promptc usage --by via` as `mcp`.
     @Test func mcpAnswersOverStdioAndItsCallsAreRecorded() throws {

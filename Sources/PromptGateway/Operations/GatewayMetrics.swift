@@ -124,7 +124,9 @@ final class ModelMetrics: Sendable {
     private let inputTokens: Metrics.Counter
     private let outputTokens: Metrics.Counter
     private let circuitOpen: Metrics.Gauge
-    private let cost: FloatingPointCounter
+    /// Made on the first priced answer: a model without a price in `pricing:` has no cost series
+    /// (a 0 there would read as free).
+    private let cost = Mutex<FloatingPointCounter?>(nil)
 
     init(model: String, factory: PrometheusMetricsFactory) {
         self.model = model
@@ -132,7 +134,6 @@ final class ModelMetrics: Sendable {
         inputTokens = Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "input")], factory: factory)
         outputTokens = Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "output")], factory: factory)
         circuitOpen = Gauge(label: "promptc_circuit_open", dimensions: [("model", model)], factory: factory)
-        cost = FloatingPointCounter(label: "promptc_cost_usd_total", dimensions: [("model", model)], factory: factory)
     }
 
     func attempt(outcome: String) {
@@ -147,7 +148,14 @@ final class ModelMetrics: Sendable {
     func tokens(_ usage: TokenUsage, price: ModelPrice?) {
         if usage.input > 0 { inputTokens.increment(by: usage.input) }
         if usage.output > 0 { outputTokens.increment(by: usage.output) }
-        if let price { cost.increment(by: price.cost(input: usage.input, output: usage.output)) }
+        guard let price else { return }
+        let counter = cost.withLock { cost in
+            if let cost { return cost }
+            let made = FloatingPointCounter(label: "promptc_cost_usd_total", dimensions: [("model", model)], factory: factory)
+            cost = made
+            return made
+        }
+        counter.increment(by: price.cost(input: usage.input, output: usage.output))
     }
 
     func circuit(open: Bool) {

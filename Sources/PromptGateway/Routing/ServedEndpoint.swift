@@ -61,11 +61,22 @@ enum RouteLoader {
             throw RouteLoadError(description: "the built-in mock provider is missing")
         }
         if mock {
-            // --mock: one step, the mock standing in for the chain's first model.
-            let first = definition.models.first?.model ?? definition.name
-            return [ChainStep(
-                model: "mock/\(first)", modelName: first, provider: mockProvider, apiKey: nil,
-                timeoutMs: nil, retries: 0, parameters: definition.parameters, wire: nil)]
+            // --mock: the mock stands in for the chain's first model. `mock/fail-…` steps before
+            // it keep failing, so a chain's fallback can be shown with --mock too.
+            var steps: [ChainStep] = []
+            for step in definition.models {
+                let failing = step.provider == "mock" && step.name.hasPrefix(MockProvider.failurePrefix)
+                steps.append(ChainStep(
+                    model: failing ? step.model : "mock/\(step.model)", modelName: failing ? step.name : step.model, provider: mockProvider,
+                    apiKey: nil, timeoutMs: nil, retries: 0, parameters: definition.parameters, wire: nil))
+                if !failing { return steps }
+            }
+            if steps.isEmpty {
+                steps.append(ChainStep(
+                    model: "mock/\(definition.name)", modelName: definition.name, provider: mockProvider, apiKey: nil,
+                    timeoutMs: nil, retries: 0, parameters: definition.parameters, wire: nil))
+            }
+            return steps
         }
         return try definition.models.map { (step) throws(RouteLoadError) in
             let parameters = definition.parameters.merged(with: step.parameters)
