@@ -62,7 +62,7 @@ public enum PromptCompiler {
         var sources: [String: SourceFile] = [:]
         var configuration = Configuration()
         if let config {
-            let loaded = SpecFileLoader.parse(data: config.contents, path: config.path, into: &diagnostics)
+            let loaded = SpecFileLoader.parse(data: config.contents, path: config.path, emptyIsAnEmptyMap: true, into: &diagnostics)
             configuration = checkConfig(loaded, sources: &sources, into: &diagnostics)
         }
         return compile(files.sorted { $0.path < $1.path }.map { file in
@@ -149,7 +149,7 @@ public enum PromptCompiler {
             diagnostics.emit(.fileUnreadable, "configuration file '\(path)' does not exist", at: SourceSpan(start: .file(path)))
             return Configuration()
         }
-        let loaded = SpecFileLoader.load(path: path, displayPath: path, into: &diagnostics)
+        let loaded = SpecFileLoader.load(path: path, displayPath: path, emptyIsAnEmptyMap: true, into: &diagnostics)
         return checkConfig(loaded, sources: &sources, into: &diagnostics)
     }
 

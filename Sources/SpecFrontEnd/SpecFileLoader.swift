@@ -17,7 +17,8 @@ public enum SpecFileLoader {
     }
 
     /// Reads and parses the file at `path`; `displayPath` is how diagnostics name it.
-    public static func load(path: String, displayPath: String, into diagnostics: inout DiagnosticCollector) -> Loaded {
+    /// `emptyIsAnEmptyMap`: for promptc.yaml, where a file of comments only means the defaults.
+    public static func load(path: String, displayPath: String, emptyIsAnEmptyMap: Bool = false, into diagnostics: inout DiagnosticCollector) -> Loaded {
         let fileSpan = SourceSpan(start: .file(displayPath))
         let url = URL(fileURLWithPath: path)
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
@@ -34,11 +35,11 @@ public enum SpecFileLoader {
             diagnostics.emit(.fileUnreadable, "cannot read file: \(error.localizedDescription)", at: fileSpan)
             return Loaded()
         }
-        return parse(data: data, path: displayPath, into: &diagnostics)
+        return parse(data: data, path: displayPath, emptyIsAnEmptyMap: emptyIsAnEmptyMap, into: &diagnostics)
     }
 
     /// Parses file contents already in memory.
-    public static func parse(data: Data, path: String, into diagnostics: inout DiagnosticCollector) -> Loaded {
+    public static func parse(data: Data, path: String, emptyIsAnEmptyMap: Bool = false, into diagnostics: inout DiagnosticCollector) -> Loaded {
         let fileSpan = SourceSpan(start: .file(path))
         guard data.count <= maximumFileSize else {
             diagnostics.emit(
@@ -54,10 +55,10 @@ public enum SpecFileLoader {
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let source = SourceFile(path: path, text: text)
-        return Loaded(source: source, root: parse(source: source, into: &diagnostics))
+        return Loaded(source: source, root: parse(source: source, emptyIsAnEmptyMap: emptyIsAnEmptyMap, into: &diagnostics))
     }
 
-    static func parse(source: SourceFile, into diagnostics: inout DiagnosticCollector) -> SpecNode? {
+    static func parse(source: SourceFile, emptyIsAnEmptyMap: Bool = false, into diagnostics: inout DiagnosticCollector) -> SpecNode? {
         if let problem = StructureGuard.check(source) {
             diagnostics.emit(problem)
             return nil
@@ -75,6 +76,7 @@ public enum SpecFileLoader {
             return nil
         }
         guard let node else {
+            if emptyIsAnEmptyMap { return SpecNode(value: .mapping([]), span: SourceSpan(start: SourceLocation(file: source.path, line: 1, column: 1))) }
             diagnostics.emit(
                 .documentNotMapping, "file is empty; a spec is a YAML map of keys such as name, input, output",
                 at: SourceSpan(start: .file(source.path)))

@@ -6,11 +6,11 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Check every spec and print the diagnostics; write nothing.",
         discussion: """
-            Reports every problem in one run, each at file:line:column with the source line,
-            a caret under the mistake and, for misspellings, a did-you-mean.
+            Reports every problem in one run, each at file:line:column with the source line, a caret under the mistake and, for misspellings, a did-you-mean. Given one spec file, it reports that file's problems only.
 
             Examples:
               promptc check
+              promptc check Prompts/sentiment.yaml
               promptc check specs/ --config deploy/promptc.yaml
               promptc check --format json      # for editors and CI annotations
               promptc check --strict           # warnings fail too
@@ -25,7 +25,9 @@ struct CheckCommand: ParsableCommand {
         let compilation = specs.compile()
         specs.report(compilation, format: format)
         if specs.fails(compilation) { throw PromptcExit.inputErrors }
-        if format == .text {
+        if format == .text, specs.namesAFile {
+            print("\(specs.directory): no errors")
+        } else if format == .text {
             let count = compilation.routeTable?.endpoints.count ?? 0
             print("\(count) endpoint\(count == 1 ? "" : "s") checked: no errors")
         }

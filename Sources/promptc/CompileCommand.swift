@@ -18,8 +18,16 @@ struct CompileCommand: ParsableCommand {
 
     @OptionGroup var specs: SpecOptions
 
-    @Option(name: .shortAndLong, help: "The folder to write the artifacts to.")
-    var output: String = "Generated"
+    @Option(name: .shortAndLong, help: ArgumentHelp("The folder to write the artifacts to.", discussion: "Default: Generated beside the specs' folder (DIR/../Generated)."))
+    var output: String?
+
+    /// `Generated` beside the specs' folder: `promptc compile other/Prompts` never writes over
+    /// the current folder's `Generated/`.
+    var outputFolder: String {
+        if let output { return output }
+        let parent = (specs.directory as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "Generated" : (parent as NSString).appendingPathComponent("Generated")
+    }
 
     @Flag(help: "Write nothing; exit 1 when the output folder is not what compile would write.")
     var check = false
@@ -27,7 +35,12 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "How to print diagnostics: text (on standard error) or json (on standard output).")
     var format: DiagnosticFormat = .text
 
+    func validate() throws {
+        if specs.namesAFile { throw ValidationError("compile takes a folder of specs; '\(specs.directory)' is a file (promptc check takes one file)") }
+    }
+
     func run() throws {
+        let output = outputFolder
         let compilation = specs.compile()
         specs.report(compilation, format: format)
         guard !specs.fails(compilation), let table = compilation.routeTable else { throw PromptcExit.inputErrors }

@@ -27,6 +27,7 @@ struct MCPCommand: AsyncParsableCommand {
         defer { logWriter.flush() }
         let logger = Logger(label: "promptc")
         let (table, settings, _) = try source.load()
+        source.describeSource(table, logger: logger)
         let options = GatewayOptions(
             routeTable: table, settings: settings, mock: source.mock, environment: environment,
             usageStore: try await source.openUsageStore(settings))

@@ -23,7 +23,7 @@ struct Promptc: AsyncParsableCommand {
             2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: Gateway.version,
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.

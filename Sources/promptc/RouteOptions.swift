@@ -54,9 +54,37 @@ struct RouteOptions: ParsableArguments {
         }
     }
 
+    /// Says where the endpoints came from, and warns when the route table is older than the
+    /// specs beside it (`X/Prompts` for `X/Generated/routes.json`): edited specs that were not
+    /// compiled again are not what is being served.
+    func describeSource(_ table: RouteTable, logger: Logger) {
+        if let prompts {
+            logger.info("compiled the specs in memory", metadata: ["prompts": .string(prompts), "endpoints": .stringConvertible(table.endpoints.count)])
+            return
+        }
+        let routesURL = URL(fileURLWithPath: routes)
+        logger.info("loaded the route table", metadata: ["routes": .string(routesURL.standardizedFileURL.path), "endpoints": .stringConvertible(table.endpoints.count)])
+        let specs = routesURL.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Prompts")
+        guard let written = Self.modified(routesURL),
+              let files = try? FileManager.default.contentsOfDirectory(at: specs, includingPropertiesForKeys: [.contentModificationDateKey])
+        else { return }
+        let newer = files.filter { ["yaml", "yml"].contains($0.pathExtension) && (Self.modified($0) ?? .distantPast) > written }
+        guard let first = newer.map(\.lastPathComponent).sorted().first else { return }
+        logger.warning("specs changed after the route table was written: this serves the old routes", metadata: [
+            "routes": .string(routes), "changed": .string(newer.count == 1 ? first : "\(first) and \(newer.count - 1) more"),
+            "hint": "run promptc compile, or serve --prompts \(specs.path)",
+        ])
+    }
+
+    private static func modified(_ url: URL) -> Date? {
+        (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
+    }
+
     /// The usage store that promptc.yaml names, or the SQLite file beside the project.
     func openUsageStore(_ settings: GatewaySettings) async throws -> any UsageStore {
-        let database = settings.usageDatabase ?? "promptc-usage.sqlite"
+        let database = UsageDatabasePath.resolve(
+            configured: settings.usageDatabase, configPath: SpecOptions.configPath(flag: config),
+            projectFolder: UsageDatabasePath.projectFolder(routes: prompts == nil ? routes : nil, prompts: prompts))
         do {
             return try await UsageStores.open(database)
         } catch {

@@ -55,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { logWriter.flush() }
         let logger = Logger(label: "promptc")
         let (table, settings, openAPI) = try source.load()
+        source.describeSource(table, logger: logger)
         let options = GatewayOptions(
             routeTable: table, settings: settings,
             host: host ?? environment["PROMPTC_HOST"] ?? settings.host ?? "127.0.0.1",

@@ -9,7 +9,7 @@ enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// The options of every command that reads specs.
 struct SpecOptions: ParsableArguments {
-    @Argument(help: "The folder of spec files (*.yaml, *.yml).")
+    @Argument(help: "The folder of spec files (*.yaml, *.yml); check also takes one spec file.")
     var directory: String = "Prompts"
 
     @Option(help: ArgumentHelp(
@@ -32,8 +32,21 @@ struct SpecOptions: ParsableArguments {
         return FileManager.default.fileExists(atPath: "promptc.yaml") ? "promptc.yaml" : nil
     }
 
+    /// Whether the argument names one spec file rather than a folder.
+    var namesAFile: Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) && !isFolder.boolValue
+    }
+
+    /// The specs compiled. For one file, its folder is compiled (a spec may name another, as a
+    /// successor) and only that file's diagnostics (and the configuration's) are kept.
     func compile() -> Compilation {
-        PromptCompiler.compile(directory: directory, configPath: configPath)
+        guard namesAFile else { return PromptCompiler.compile(directory: directory, configPath: configPath) }
+        let folder = (directory as NSString).deletingLastPathComponent
+        let file = folder.isEmpty ? "./" + directory : directory
+        var compilation = PromptCompiler.compile(directory: folder.isEmpty ? "." : folder, configPath: configPath)
+        compilation.diagnostics = compilation.diagnostics.filter { $0.location.file == file || $0.location.file == directory || $0.location.file == configPath }
+        return compilation
     }
 
     /// Whether the compilation fails: errors, or warnings under `--strict`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import EndpointModel
 import PromptCompiler
 import PromptGateway
 import SpecFrontEnd
@@ -9,8 +10,7 @@ struct UsageCommand: AsyncParsableCommand {
         commandName: "usage",
         abstract: "Summarise the usage records serve wrote: requests, errors, tokens, cost, latency.",
         discussion: """
-            Reads the usage database named by usage.database in promptc.yaml (default
-            promptc-usage.sqlite) and groups the records since --since.
+            Reads the usage database named by usage.database in promptc.yaml (a relative path is relative to promptc.yaml's folder; default promptc-usage.sqlite beside promptc.yaml, else in the current folder) and groups the records since --since.
 
               promptc usage                              # the last 24 hours, by endpoint
               promptc usage --since 7d --by consumer
@@ -39,17 +39,16 @@ struct UsageCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var path = database
-        if path == nil, let configPath = SpecOptions.configPath(flag: config) {
+        var database = self.database ?? UsageDatabasePath.defaultFile
+        if self.database == nil, let configPath = SpecOptions.configPath(flag: config) {
             let compilation = PromptCompiler.loadConfiguration(path: configPath)
             guard compilation.errorCount == 0 else {
                 FileHandle.standardError.write(Data(DiagnosticRenderer.text(compilation.diagnostics, sources: compilation.sources).utf8))
                 throw PromptcExit.inputErrors
             }
-            path = compilation.settings.usageDatabase
+            database = UsageDatabasePath.resolve(configured: compilation.settings.usageDatabase, configPath: configPath, projectFolder: nil)
         }
-        let database = path ?? "promptc-usage.sqlite"
-        let isURL = database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")
+        let isURL = DatabaseURL.isPostgres(database)
         guard isURL || FileManager.default.fileExists(atPath: database) else {
             FileHandle.standardError.write(Data("error: there is no usage database at '\(database)' (promptc serve writes it)\n".utf8))
             throw PromptcExit.runtimeFailure
@@ -63,6 +62,10 @@ struct UsageCommand: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("error: cannot read the usage database \(UsageStores.redacted(database)): \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
+        }
+        if records.isEmpty, format == "table" {
+            print("no requests recorded in the last \(since) (\(UsageStores.redacted(database)))")
+            return
         }
         let rows = UsageReport.rows(records, by: UsageReport.Grouping(rawValue: by) ?? .endpoint)
         print(format == "json" ? UsageReport.json(rows) : UsageReport.table(rows, groupTitle: by), terminator: "")

@@ -34,12 +34,13 @@ struct CLI {
         try run(arguments, input: nil)
     }
 
-    /// Runs the binary with `input`, when given, on its standard input (then closed).
-    func run(_ arguments: [String], input: String?) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs the binary with `input`, when given, on its standard input (then closed), in
+    /// `subfolder` of the test's folder when given.
+    func run(_ arguments: [String], input: String?, in subfolder: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
-        process.currentDirectoryURL = folder
+        process.currentDirectoryURL = subfolder.map { folder.appendingPathComponent($0) } ?? folder
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -268,6 +269,8 @@ struct CommandTests {
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)
 
+        let none = try cli.run("usage", "--since", "0s")
+        #expect(none.status == 0 && none.stdout.hasPrefix("no requests recorded in the last 0s"), "\(none.stdout)")
         let usage = try cli.run("usage", "--format", "json")
         #expect(usage.status == 0, "\(usage.stderr)")
         #expect(usage.stdout.contains(#""group": "sentiment""#), "\(usage.stdout)")
@@ -282,6 +285,75 @@ struct CommandTests {
 }
 
 extension CommandTests {
+    /// `init` starts a project that checks and compiles as it is, and leaves files it finds.
+    @Test func initStartsAProjectThatCompiles() throws {
+        let cli = try CLI()
+        let result = try cli.run("init", "fresh")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("promptc serve --mock"))
+        let project = cli.folder.appendingPathComponent("fresh")
+        for file in ["Prompts/sentiment.yaml", "promptc.yaml", ".gitignore"] {
+            #expect(FileManager.default.fileExists(atPath: project.appendingPathComponent(file).path), "\(file)")
+        }
+        let check = try cli.run("check", "fresh/Prompts", "--config", "fresh/promptc.yaml", "--strict")
+        #expect(check.status == 0, "\(check.stderr)")
+        let compile = try cli.run("compile", "fresh/Prompts", "--config", "fresh/promptc.yaml")
+        #expect(compile.status == 0, "\(compile.stderr)")
+        // Beside the specs' folder, not over the current folder's Generated/.
+        #expect(FileManager.default.fileExists(atPath: project.appendingPathComponent("Generated/routes.json").path))
+        #expect(!FileManager.default.fileExists(atPath: cli.folder.appendingPathComponent("Generated").path))
+        let again = try cli.run("init", "fresh")
+        #expect(again.stdout.contains("kept    promptc.yaml"))
+        #expect(!again.stdout.contains(".gitignore"))
+    }
+
+    /// `check FILE` reports that file alone; `compile FILE` is a usage error.
+    @Test func checkTakesOneFile() throws {
+        let cli = try CLI()
+        try cli.write("name: summarize\ndescription: x\n", to: "Prompts/summarize.yaml")
+        let one = try cli.run("check", "Prompts/sentiment.yaml")
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stdout.contains("Prompts/sentiment.yaml: no errors"))
+        let broken = try cli.run("check", "Prompts/summarize.yaml")
+        #expect(broken.status == 1 && broken.stderr.contains("Prompts/summarize.yaml"))
+        #expect(try cli.run("compile", "Prompts/sentiment.yaml").status == 2)
+    }
+
+    /// `serve` says which route table it loaded and warns when specs beside it are newer.
+    @Test func serveWarnsAboutARouteTableOlderThanItsSpecs() async throws {
+        let cli = try CLI()
+        #expect(try cli.run("compile").status == 0)
+        let routes = cli.folder.appendingPathComponent("Generated/routes.json").path
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: routes)
+        let port = Int.random(in: 20_000...40_000)
+        let server = Process()
+        server.executableURL = CLI.binary
+        server.arguments = ["serve", "--mock", "--port", String(port)]
+        server.currentDirectoryURL = cli.folder
+        let errors = Pipe()
+        server.standardError = errors
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        #expect(try await firstAnswer(from: "http://127.0.0.1:\(port)/readyz") != nil)
+        server.terminate()
+        server.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("loaded the route table") && log.contains("Generated/routes.json"), "\(log)")
+        #expect(log.contains("specs changed after the route table was written"), "\(log)")
+        #expect(log.contains("changed=sentiment.yaml and 1 more"), "\(log)")
+    }
+
+    /// The usage file is beside promptc.yaml wherever the command runs.
+    @Test func theUsageFileIsBesideTheConfiguration() throws {
+        let cli = try CLI()
+        try cli.write("port: 9999\n", to: "promptc.yaml")
+        try FileManager.default.createDirectory(at: cli.folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        let usage = try cli.run(["usage", "--config", "../promptc.yaml"], input: nil, in: "sub")
+        #expect(usage.status == 3)
+        #expect(usage.stderr.contains("no usage database at '\(cli.folder.path)/promptc-usage.sqlite'")
+            || usage.stderr.contains("no usage database at '../promptc-usage.sqlite'"), "\(usage.stderr)")
+    }
+
     /// `keys new NAME --admin` prints the admin key and the `admin_key_sha256:` line, which the compiler takes.
     @Test func keysNewAdminPrintsTheAdminLine() throws {
         let cli = try CLI()
