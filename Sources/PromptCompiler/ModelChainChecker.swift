@@ -9,6 +9,9 @@ struct ModelChainChecker {
 
     let providers: ProviderCatalog
     var reader: SpecReader
+    /// A fallback duration did not parse: comparisons against the deadline would be about a
+    /// default the user never wrote, so they are not made.
+    var durationsUnsound = false
 
     mutating func models(_ node: SpecNode, deadlineMs: Int) -> [EndpointDefinition.ModelStep] {
         guard let items = reader.items(node, "'models'") else { return [] }
@@ -30,7 +33,7 @@ struct ModelChainChecker {
                 step = reference(modelNode)
                 if let timeoutNode = item["timeout"], let timeout = reader.duration(timeoutNode, "'timeout'") {
                     step?.timeoutMs = timeout
-                    if timeout > deadlineMs {
+                    if timeout > deadlineMs, !durationsUnsound {
                         reader.diagnostics.emit(
                             .timeoutExceedsDeadline,
                             "this timeout (\(timeout) ms) is longer than the deadline (\(deadlineMs) ms); attempts are cut at the deadline",
@@ -173,16 +176,22 @@ struct ModelChainChecker {
             policy.on = classes
         }
         if let retriesNode = node["retries"], let retries = retries(retriesNode) { policy.retries = retries }
-        if let timeoutNode = node["timeout"], let timeout = reader.duration(timeoutNode, "'timeout'") { policy.timeoutMs = timeout }
-        if let deadlineNode = node["deadline"], let deadline = reader.duration(deadlineNode, "'deadline'") { policy.deadlineMs = deadline }
-        if let node = node["first_token_timeout"], let timeout = reader.duration(node, "'first_token_timeout'") {
-            policy.firstTokenTimeoutMs = timeout
+        if let timeoutNode = node["timeout"] {
+            if let timeout = reader.duration(timeoutNode, "'timeout'") { policy.timeoutMs = timeout } else { durationsUnsound = true }
+        }
+        if let deadlineNode = node["deadline"] {
+            if let deadline = reader.duration(deadlineNode, "'deadline'") { policy.deadlineMs = deadline } else { durationsUnsound = true }
+        }
+        if let node = node["first_token_timeout"] {
+            if let timeout = reader.duration(node, "'first_token_timeout'") { policy.firstTokenTimeoutMs = timeout } else { durationsUnsound = true }
         }
         return policy
     }
 
     /// A timeout longer than the deadline can never be used in full.
     mutating func checkTimeout(_ policy: FallbackPolicy, fallbackNode: SpecNode) {
+        // A duration that did not parse left a default in its place, which the user never wrote.
+        guard !durationsUnsound else { return }
         if let firstToken = policy.firstTokenTimeoutMs, firstToken > policy.deadlineMs, let node = fallbackNode["first_token_timeout"] {
             reader.diagnostics.emit(
                 .timeoutExceedsDeadline,

@@ -30,6 +30,8 @@ struct SpecChecker {
     let bytes: Data
     let providers: ProviderCatalog
     var reader = SpecReader()
+    /// Input fields whose schema has an error: templates that use them are not checked again.
+    var brokenInputFields: Set<String> = []
 
     init(source: SourceFile, bytes: Data, providers: ProviderCatalog) {
         self.source = source
@@ -55,8 +57,10 @@ struct SpecChecker {
         let route = checkRoute(root, name: name, version: version)
 
         let errorsBeforeSchemas = reader.diagnostics.errorCount
+        let diagnosticsBeforeInput = reader.diagnostics.diagnostics.count
         var schemas = FieldSchemaChecker(reader: reader)
         let inputFields = root["input"].map { schemas.fields($0, place: "input") }
+        brokenInputFields = Self.fieldsWithErrors(root["input"], in: schemas.reader.diagnostics.diagnostics.dropFirst(diagnosticsBeforeInput))
         let outputFields = root["output"].map { schemas.fields($0, place: "output") }
         reader = schemas.reader
         for key in ["input", "output"] where root[key] == nil {
@@ -104,6 +108,18 @@ struct SpecChecker {
             input: input, output: output, prompt: prompt, models: models, parameters: parameters,
             fallback: fallback, cache: cache, lifecycle: lifecycle, examples: examples, extensions: extensions)
         return checked
+    }
+
+    /// The top-level fields of `input` under which one of `diagnostics` is an error: each error
+    /// belongs to the last field that starts at or above its line.
+    static func fieldsWithErrors(_ input: SpecNode?, in diagnostics: ArraySlice<Diagnostic>) -> Set<String> {
+        guard let entries = input?.entries, !entries.isEmpty else { return [] }
+        let starts = entries.map { (name: $0.key.hasSuffix("?") ? String($0.key.dropLast()) : $0.key, line: $0.keySpan.start.line) }
+        var broken: Set<String> = []
+        for diagnostic in diagnostics where diagnostic.severity == .error {
+            if let owner = starts.last(where: { $0.line <= diagnostic.location.line }) { broken.insert(owner.name) }
+        }
+        return broken
     }
 
     // MARK: - lifecycle
@@ -256,7 +272,7 @@ struct SpecChecker {
         guard let node = reader.requireKey("prompt", in: root, of: "the spec", hint: "add 'prompt:' with a 'user:' template"),
               let entries = reader.entries(node, "'prompt'") else { return nil }
         reader.checkKeys(entries, allowed: Self.promptKeys, code: .unknownKey, in: "'prompt'")
-        var templates = TemplateChecker(source: source, input: input, reader: reader)
+        var templates = TemplateChecker(source: source, input: input, reader: reader, brokenFields: brokenInputFields)
         var system: String?
         var parsedAll = true
         if let systemNode = node["system"], let text = templates.reader.string(systemNode, "'prompt.system'") {

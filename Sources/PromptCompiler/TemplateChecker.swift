@@ -12,10 +12,15 @@ struct TemplateChecker {
     private(set) var usedFields: Set<String> = []
     private(set) var foundUnknownVariables = false
 
-    init(source: SourceFile, input: FieldSchema, reader: SpecReader) {
+    /// Input fields that are declared but whose schema has an error of its own: a template
+    /// that uses one is not told again that the field does not exist.
+    var brokenFields: Set<String> = []
+
+    init(source: SourceFile, input: FieldSchema, reader: SpecReader, brokenFields: Set<String> = []) {
         self.source = source
         self.input = input
         self.reader = reader
+        self.brokenFields = brokenFields
     }
 
     /// Parses and checks one template; nil when it does not parse.
@@ -41,6 +46,11 @@ struct TemplateChecker {
             case .variable(let tag):
                 _ = resolve(tag, scopes: scopes, template: template, node: node)
             case .section(let tag, let inverted, let children):
+                // Inside a section over a field whose schema is broken, nothing can be checked.
+                if scopes.count == 1, let first = tag.path.first, brokenFields.contains(first) {
+                    usedFields.insert(first)
+                    continue
+                }
                 let resolved = resolve(tag, scopes: scopes, template: template, node: node)
                 var inner = scopes
                 if !inverted, let resolved {
@@ -57,6 +67,10 @@ struct TemplateChecker {
         guard let first = path.first else { return scopes.last }
         let scopeIndex = scopes.indices.reversed().first { scopes[$0].property(named: first) != nil }
         guard let scopeIndex, var schema = scopes[scopeIndex].property(named: first)?.schema else {
+            if brokenFields.contains(first) {
+                usedFields.insert(first)
+                return nil
+            }
             let visible = scopes.flatMap { $0.properties.map(\.name) }
             let where_ = scopes.count > 1 ? "a field of the enclosing section or of the input" : "an input field"
             emitAtName(.unknownTemplateVariable, "template uses '\(tag.name)', which is not \(where_)\(Suggestion.didYouMean(first, in: visible))",

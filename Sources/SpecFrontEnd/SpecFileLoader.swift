@@ -112,8 +112,12 @@ public enum SpecFileLoader {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            let detail = context.map { " \($0.text) (line \($0.mark.line))" } ?? ""
-            return Diagnostic(.yamlSyntax, "YAML syntax error: \(problem)\(detail)", at: at(mark))
+            // libyaml's context ("while parsing a block mapping") names where the enclosing
+            // structure began, often line 1: it goes in as a related place, not into the message.
+            let place = at(mark)
+            var related: [SourceLocation] = []
+            if let context, at(context.mark).start.line != place.start.line { related.append(at(context.mark).start) }
+            return Diagnostic(.yamlSyntax, "YAML syntax error: \(problem)", at: place, hint: yamlAdvice(problem), related: related)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? "?"
             let second = secondOccurrence(ofKey: key, after: context.mark, in: source) ?? at(context.mark).start
@@ -127,6 +131,24 @@ public enum SpecFileLoader {
         default:
             return Diagnostic(.yamlSyntax, "cannot parse YAML: \(error)", at: SourceSpan(start: .file(source.path)))
         }
+    }
+
+    /// What to do about libyaml's most common complaints, in a spec author's words.
+    static func yamlAdvice(_ problem: String) -> String {
+        let advice: [(String, String)] = [
+            ("mapping values are not allowed", "a ': ' inside a value: put the value in quotes, e.g. description: \"Note: it is short\""),
+            ("did not find expected key", "this line is not indented like the keys of its map: line it up with its siblings (spaces, not tabs)"),
+            ("could not find expected ':'", "a key needs ': ' after it; if this is text, quote it or indent it under its key"),
+            ("did not find expected '-' indicator", "list items of one list start with '- ' at the same indentation"),
+            ("found character that cannot start any token", "a value starting with @, ` or a tab: quote the value, and indent with spaces"),
+            ("tab", "indent with spaces; YAML does not allow tabs for indentation"),
+            ("unexpected end of stream", "a quote, [ or { is not closed before the end of the file"),
+            ("found unknown escape character", "in double quotes a backslash starts an escape: use single quotes, or write \\\\"),
+            ("did not find expected ',' or ']'", "a [ list ] is not closed, or an item in it needs quotes"),
+            ("did not find expected ',' or '}'", "a { map } is not closed, or a value in it needs quotes"),
+        ]
+        return advice.first { problem.contains($0.0) }?.1
+            ?? "check the indentation and quoting of this line and the one above it; values with ': ', or starting with @, `, * or &, need quotes"
     }
 
     /// Yams reports a duplicate key at its first occurrence; the user wants the second.
