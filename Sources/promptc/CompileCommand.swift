@@ -7,8 +7,7 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile",
         abstract: "Check the specs, then write routes.json, openapi.json and Endpoints.swift.",
         discussion: """
-            Nothing is written when there are errors. The output is byte-for-byte the same for
-            the same specs, so Generated/ can be committed and checked for drift in CI.
+            Nothing is written when there are errors. The output is byte-for-byte the same for the same specs, so Generated/ can be committed and checked for drift in CI. Without -o, the artifacts go to Generated beside the specs' folder: promptc compile app/Prompts writes app/Generated.
 
             Examples:
               promptc compile

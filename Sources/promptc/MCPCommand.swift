@@ -11,7 +11,8 @@ struct MCPCommand: AsyncParsableCommand {
             For MCP clients that start a process (desktop apps, agents). Each prompt endpoint is a tool, with the same validation, fallback chain, limits and usage records as promptc serve; promptc serve offers the same tools over HTTP at /mcp. Messages go on standard output; logs go to standard error only. With consumers in promptc.yaml, set PROMPTC_API_KEY to the key of the consumer the client acts for. The process ends when standard input ends.
 
               promptc mcp --mock
-              promptc mcp --routes /path/to/project/Generated/routes.json --config /path/to/project/promptc.yaml
+              promptc mcp --routes /srv/app/Generated/routes.json \\
+                --config /srv/app/promptc.yaml
             """)
 
     @OptionGroup var source: RouteOptions

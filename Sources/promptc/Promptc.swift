@@ -8,19 +8,19 @@ struct Promptc: AsyncParsableCommand {
         commandName: "promptc",
         abstract: "Compile YAML prompt specs into typed REST endpoints, and serve them.",
         discussion: """
-            Write one spec per endpoint in Prompts/, check it, and compile it into Generated/:
+            Write one spec per endpoint in Prompts/, check it, and compile it into Generated/ (routes.json, openapi.json, Endpoints.swift). Then serve it: over HTTP with a portal at /portal, and as MCP tools.
 
+              promptc init my-prompts       # start a project
               promptc check                 # diagnostics only
-              promptc compile               # writes Generated/routes.json, openapi.json, Endpoints.swift
-              promptc compile --check       # in CI: fails when Generated/ is out of date
+              promptc compile               # writes Generated/
+              promptc compile --check       # in CI: fails when Generated/ is stale
               promptc routes                # the route table
-              promptc serve --mock          # serve them, answering from the specs' examples
-              promptc mcp --mock            # the same endpoints as MCP tools, over stdio
-              promptc keys new mobile-app   # a consumer key, and its hash for promptc.yaml
-              promptc usage --by model      # requests, tokens, cost and latency from serve's records
+              promptc serve --mock          # answers each spec's example
+              promptc mcp --mock            # the same endpoints as MCP tools
+              promptc keys new mobile-app   # a consumer key and its hash
+              promptc usage --by model      # requests, tokens, cost, latency
 
-            Exit codes: 0 success, 1 errors in the specs or configuration (or drift),
-            2 wrong usage of the command line, 3 a runtime failure.
+            Exit codes: 0 success, 1 errors in the specs or configuration (or drift), 2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: Gateway.version,
         subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]

@@ -7,6 +7,8 @@ struct RoutesCommand: ParsableCommand {
         commandName: "routes",
         abstract: "Print the route table: method, path, endpoint and model chain.",
         discussion: """
+            Prints method, path, endpoint and model chain for every spec, after checking them.
+
             Examples:
               promptc routes
               promptc routes specs/

@@ -11,17 +11,14 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the compiled endpoints through their fallback chains.",
         discussion: """
-            Loads Generated/routes.json (or compiles --prompts DIR in memory) and answers each
-            endpoint over HTTP. Settings come from the flags, then PROMPTC_HOST, PROMPTC_PORT and
-            PROMPTC_CONFIG, then promptc.yaml, then the defaults. SIGTERM or SIGINT stops
-            accepting connections and lets requests in flight finish.
+            Loads Generated/routes.json (or compiles --prompts DIR in memory) and answers each endpoint over HTTP, with the developer portal at /portal and MCP at /mcp. Settings come from the flags, then PROMPTC_HOST, PROMPTC_PORT and PROMPTC_CONFIG, then promptc.yaml, then the defaults. With --mock every model call is answered with the spec's first example: no API key needed. SIGTERM or SIGINT stops accepting connections and lets requests in flight finish.
 
-              promptc serve --mock                        # try every endpoint with no API key
+              promptc serve --mock
               promptc serve --prompts Prompts --port 9000
               OPENAI_API_KEY=... promptc serve --config promptc.yaml
 
-              curl -s localhost:8080/v1/sentiment -H 'content-type: application/json' \\
-                   -d '{"text": "I loved it"}'
+              curl -s localhost:8080/v1/sentiment \\
+                -H 'content-type: application/json' -d '{"text": "I loved it"}'
             """)
 
     @OptionGroup var source: RouteOptions

@@ -12,7 +12,7 @@ struct UsageCommand: AsyncParsableCommand {
         discussion: """
             Reads the usage database named by usage.database in promptc.yaml (a relative path is relative to promptc.yaml's folder; default promptc-usage.sqlite beside promptc.yaml, else in the current folder) and groups the records since --since.
 
-              promptc usage                              # the last 24 hours, by endpoint
+              promptc usage                     # the last 24 hours, by endpoint
               promptc usage --since 7d --by consumer
               promptc usage --by model --format json
             """)

@@ -354,6 +354,18 @@ extension CommandTests {
             || usage.stderr.contains("no usage database at '../promptc-usage.sqlite'"), "\(usage.stderr)")
     }
 
+    /// `--help` texts are paragraphs that wrap, and examples on lines of their own that do not:
+    /// an unindented line never follows an indented one (the rest of a wrapped example).
+    @Test(arguments: [[], ["check"], ["compile"], ["routes"], ["init"], ["serve"], ["mcp"], ["keys"], ["keys", "new"], ["usage"]])
+    func helpTextsDoNotBreakTheirExamples(command: [String]) throws {
+        let help = try CLI().run(command + ["--help"], input: nil)
+        #expect(help.status == 0)
+        let lines = help.stdout.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("USAGE:") }
+        for (previous, line) in zip(lines, lines.dropFirst()) where previous.hasPrefix("  ") && !line.isEmpty && !line.hasPrefix(" ") {
+            Issue.record("\(command): '\(line)' continues the example '\(previous)'")
+        }
+    }
+
     /// `keys new NAME --admin` prints the admin key and the `admin_key_sha256:` line, which the compiler takes.
     @Test func keysNewAdminPrintsTheAdminLine() throws {
         let cli = try CLI()
