@@ -75,6 +75,21 @@ struct AdminTests {
         }
     }
 
+    /// Every metric family says what it counts in a `# HELP` line.
+    @Test func everyMetricHasHelp() async throws {
+        let pricing = "pricing:\n  openai/gpt-4o-mini: { input: 1.5, output: 2 }\n"
+        try await withFake(FakeProvider()) { port in
+            try await withGateway(specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port, configExtra: pricing) { client, _ in
+                #expect(try await client.post("/v1/sentiment", json: Self.request).status == 200)
+                let lines = try await client.get("/metrics").text.split(separator: "\n")
+                let families = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+                let described = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
+                #expect(families.count >= 7, "\(families)")
+                #expect(families == described, "without help: \(families.subtracting(described))")
+            }
+        }
+    }
+
     /// A model without a price has tokens but no cost series: a 0 would read as free.
     @Test func costIsOnlyForModelsWithAPrice() async throws {
         try await withFake(FakeProvider()) { port in

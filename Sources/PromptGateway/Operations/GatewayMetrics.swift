@@ -11,14 +11,14 @@ import Synchronization
 /// it up in the registry under a lock by its name and labels, which showed up under load.
 final class GatewayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    let factory: PrometheusMetricsFactory
+    let factory: DescribedMetricsFactory
     private let models = Mutex<[String: ModelMetrics]>([:])
 
     /// `promptc_usage_records_dropped_total`: usage records dropped because the queue was full.
     let usageRecordsDropped: Metrics.Counter
 
     init() {
-        factory = PrometheusMetricsFactory(registry: registry)
+        factory = DescribedMetricsFactory(registry: registry)
         usageRecordsDropped = Counter(label: "promptc_usage_records_dropped_total", factory: factory)
     }
 
@@ -60,11 +60,11 @@ final class EndpointMetrics: Sendable {
     }
 
     private let endpoint: String
-    private let factory: PrometheusMetricsFactory
+    private let factory: DescribedMetricsFactory
     private let handles = Mutex<Handles?>(nil)
     private let models: [String: ModelMetrics]
 
-    init(endpoint: String, models: [String: ModelMetrics], factory: PrometheusMetricsFactory) {
+    init(endpoint: String, models: [String: ModelMetrics], factory: DescribedMetricsFactory) {
         self.endpoint = endpoint
         self.factory = factory
         self.models = models
@@ -119,7 +119,7 @@ final class EndpointMetrics: Sendable {
 /// `promptc_model_attempts_total`, `promptc_tokens_total` and `promptc_circuit_open` of one model.
 final class ModelMetrics: Sendable {
     private let model: String
-    private let factory: PrometheusMetricsFactory
+    private let factory: DescribedMetricsFactory
     private let attempts = Mutex<[String: Metrics.Counter]>([:])
     private let inputTokens: Metrics.Counter
     private let outputTokens: Metrics.Counter
@@ -128,7 +128,7 @@ final class ModelMetrics: Sendable {
     /// (a 0 there would read as free).
     private let cost = Mutex<FloatingPointCounter?>(nil)
 
-    init(model: String, factory: PrometheusMetricsFactory) {
+    init(model: String, factory: DescribedMetricsFactory) {
         self.model = model
         self.factory = factory
         inputTokens = Counter(label: "promptc_tokens_total", dimensions: [("model", model), ("kind", "input")], factory: factory)
