@@ -18,11 +18,7 @@ final class PortalSessions: Sendable {
 
     /// A new token, valid from now.
     func open() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let token = (0..<2).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        let token = RandomToken.make()
         let now = ContinuousClock.now
         tokens.withLock { tokens in
             tokens = tokens.filter { now - $0.value < lifetime }

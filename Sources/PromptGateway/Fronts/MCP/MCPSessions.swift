@@ -122,13 +122,9 @@ actor MCPSessions {
         return members["method"] == .string("initialize")
     }
 
-    /// 128 random bits as hex: visible ASCII, as the transport requires.
+    /// Visible ASCII, as the transport requires.
     static func newSessionID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        RandomToken.make()
     }
 }
 
