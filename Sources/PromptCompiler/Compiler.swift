@@ -1,3 +1,4 @@
+import Crypto
 import EndpointModel
 import Foundation
 import SpecFrontEnd
@@ -23,6 +24,11 @@ public struct Compilation: Sendable {
 /// rendered from the route table by `ArtifactRenderer`.
 public enum PromptCompiler {
     public static let specExtensions: Set<String> = ["yaml", "yml"]
+
+    /// SHA-256 of a spec file's bytes, in hex: the `spec_sha256` of its endpoint in routes.json.
+    public static func specDigest(_ bytes: Data) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// Compiles every spec in `directory`. `configPath` names a `promptc.yaml` whose
     /// providers and pools specs may use.

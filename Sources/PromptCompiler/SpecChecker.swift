@@ -104,7 +104,7 @@ struct SpecChecker {
         var checked = result
         checked.definition = EndpointDefinition(
             name: name, version: version, description: description, method: route.method, path: route.path,
-            source: source.path, specSHA256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(),
+            source: source.path, specSHA256: PromptCompiler.specDigest(bytes),
             input: input, output: output, prompt: prompt, models: models, parameters: parameters,
             fallback: fallback, cache: cache, lifecycle: lifecycle, examples: examples, extensions: extensions)
         return checked

@@ -54,9 +54,10 @@ struct RouteOptions: ParsableArguments {
         }
     }
 
-    /// Says where the endpoints came from, and warns when the route table is older than the
-    /// specs beside it (`X/Prompts` for `X/Generated/routes.json`): edited specs that were not
-    /// compiled again are not what is being served.
+    /// Says where the endpoints came from, and warns when the specs beside the route table
+    /// (`X/Prompts` for `X/Generated/routes.json`) are not the ones it was compiled from: edited
+    /// specs that were not compiled again are not what is being served. Compared by content
+    /// (each endpoint's `spec_sha256`), not by date: a fresh clone gives every file a new date.
     func describeSource(_ table: RouteTable, logger: Logger) {
         if let prompts {
             logger.info("compiled the specs in memory", metadata: ["prompts": .string(prompts), "endpoints": .stringConvertible(table.endpoints.count)])
@@ -64,20 +65,23 @@ struct RouteOptions: ParsableArguments {
         }
         let routesURL = URL(fileURLWithPath: routes)
         logger.info("loaded the route table", metadata: ["routes": .string(routesURL.standardizedFileURL.path), "endpoints": .stringConvertible(table.endpoints.count)])
-        let specs = routesURL.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Prompts")
-        guard let written = Self.modified(routesURL),
-              let files = try? FileManager.default.contentsOfDirectory(at: specs, includingPropertiesForKeys: [.contentModificationDateKey])
-        else { return }
-        let newer = files.filter { ["yaml", "yml"].contains($0.pathExtension) && (Self.modified($0) ?? .distantPast) > written }
-        guard let first = newer.map(\.lastPathComponent).sorted().first else { return }
-        logger.warning("specs changed after the route table was written: this serves the old routes", metadata: [
-            "routes": .string(routes), "changed": .string(newer.count == 1 ? first : "\(first) and \(newer.count - 1) more"),
+        let project = routesURL.deletingLastPathComponent().deletingLastPathComponent()
+        let specs = project.appendingPathComponent("Prompts")
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: specs.path) else { return }
+        var changed: [String] = []
+        var compiled: Set<String> = []
+        for endpoint in table.endpoints {
+            let name = URL(fileURLWithPath: endpoint.source).lastPathComponent
+            compiled.insert(name)
+            let bytes = FileManager.default.contents(atPath: specs.appendingPathComponent(name).path)
+            if bytes.map(PromptCompiler.specDigest) != endpoint.specSHA256 { changed.append(name) }
+        }
+        changed += files.filter { PromptCompiler.specExtensions.contains(URL(fileURLWithPath: $0).pathExtension) && !compiled.contains($0) }
+        guard let first = changed.sorted().first else { return }
+        logger.warning("the specs beside the route table differ from the ones it was compiled from: this serves the old routes", metadata: [
+            "routes": .string(routes), "changed": .string(changed.count == 1 ? first : "\(first) and \(changed.count - 1) more"),
             "hint": "run promptc compile, or serve --prompts \(specs.path)",
         ])
-    }
-
-    private static func modified(_ url: URL) -> Date? {
-        (try? url.resourceValues(forKeys: [.contentModificationDateKey]))?.contentModificationDate
     }
 
     /// The usage store that promptc.yaml names, or the SQLite file beside the project.
