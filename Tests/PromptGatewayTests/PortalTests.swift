@@ -55,6 +55,8 @@ struct PortalTests {
             #expect(html.contains(#"<form id="try-form" data-path="/v1/sentiment" novalidate>"#))
             #expect(html.contains("curl -s http://127.0.0.1:\(client.port)/v1/sentiment"))
             #expect(html.contains("Sentiment.Input.self"))
+            // The Python call sends the example as JSON text, which Python literals are not (true, null).
+            #expect(html.contains("body = r&quot;&quot;&quot;{&quot;text&quot;:&quot;I loved every minute of it.&quot;}&quot;&quot;&quot;"))
             #expect(html.contains("<code>openai/gpt-4o-mini</code>"))
             #expect(html.contains(#"<script src="/portal/assets/portal.js" defer></script>"#))
             // A Host that is not a plain name is not echoed into the page.
@@ -77,6 +79,8 @@ struct PortalTests {
             let asked = try await client.get("/portal/usage")
             #expect(asked.status == 401)
             #expect(asked.text.contains(#"<form method="post" action="/portal/login" class="login">"#))
+            let huge = try await client.post("/portal/login", json: "key=" + String(repeating: "k", count: 5000), headers: [("content-type", "application/x-www-form-urlencoded")])
+            #expect(huge.status == 413)
             let wrong = try await client.post("/portal/login", json: "key=nope", headers: [("content-type", "application/x-www-form-urlencoded")])
             #expect(wrong.status == 401 && wrong.text.contains("That is not the admin key."))
             let login = try await client.post("/portal/login", json: "key=\(Self.adminKey)", headers: [("content-type", "application/x-www-form-urlencoded")])

@@ -100,9 +100,10 @@ struct EndpointPage {
         python = """
             import json, urllib.request
 
+            body = r\"\"\"\(body)\"\"\"
             request = urllib.request.Request(
                 "\(baseURL)\(definition.path)",
-                data=json.dumps(\(CanonicalJSON.render(example ?? [:], pretty: false))).encode(),
+                data=body.encode(),
                 headers={"content-type": "application/json", "authorization": "Bearer YOUR_KEY"},
             )
             with urllib.request.urlopen(request) as answer:

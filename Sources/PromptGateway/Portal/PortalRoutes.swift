@@ -55,7 +55,12 @@ struct PortalRoutes {
             try await Self.usage(request, gateway: gateway, templates: templates, sessions: sessions)
         }
         router.post("/portal/login") { request, _ in
-            let form = try await request.body.collect(upTo: 4096)
+            let form: ByteBuffer
+            do {
+                form = try await request.body.collect(upTo: 4096)
+            } catch is NIOTooManyBytesError {
+                throw GatewayError.payloadTooLarge(limit: 4096)
+            }
             let key = Self.formValue("key", in: String(buffer: form))
             guard let digest = gateway.options.settings.adminKeySHA256.flatMap(ConsumerDirectory.bytes(hex:)) else {
                 return try Self.page(templates.page("usage", UsagePage.login(message: Self.noAdminKey), layout: Self.usageLayout), status: .forbidden)
