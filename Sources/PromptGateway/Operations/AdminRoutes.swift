@@ -11,12 +11,12 @@ struct AdminRoutes {
     static let methods: [String: [String]] = ["/admin/upstreams": ["GET"]]
 
     func add(to router: Router<GatewayRequestContext>) {
-        let adminDigest = gateway.options.settings.adminKeySHA256.flatMap(ConsumerDirectory.bytes(hex:))
+        let adminKey = AdminKey(gateway.options.settings)
         let models = modelsByEndpoint()
         let breakers = gateway.runtime.breakers
         let upstreams = gateway.runtime.upstreams
         router.get("/admin/upstreams") { request, _ in
-            try Self.authorize(request, digest: adminDigest)
+            try Self.authorize(request, adminKey: adminKey)
             let now = ContinuousClock.now
             let entries: [JSONValue] = models.map { model, endpoints in
                 let summary = upstreams.summary(of: model, now: now)
@@ -59,12 +59,11 @@ struct AdminRoutes {
         return endpoints.keys.sorted().map { ($0, endpoints[$0] ?? []) }
     }
 
-    private static func authorize(_ request: Request, digest: [UInt8]?) throws {
-        guard let digest else {
+    private static func authorize(_ request: Request, adminKey: AdminKey) throws {
+        guard adminKey.isConfigured else {
             throw GatewayError(status: .forbidden, type: "forbidden", message: "the admin routes are off: set admin_key_sha256 in promptc.yaml")
         }
-        guard let key = ConsumerStage.presentedKey(request.headers),
-              ConsumerDirectory.constantTimeEqual(ConsumerDirectory.digest(of: key), digest) else {
+        guard adminKey.admits(ConsumerStage.presentedKey(request.headers)) else {
             throw ConsumerStage.unauthorized("the admin routes need the admin key")
         }
     }

@@ -27,6 +27,7 @@ struct PortalRoutes {
 
     func add(to router: Router<GatewayRequestContext>) {
         let gateway = gateway, templates = templates, sessions = sessions
+        let adminKey = AdminKey(gateway.options.settings)
         let version = Gateway.version
         router.get("/") { _, _ in
             Response(status: .seeOther, headers: [.location: "/portal"])
@@ -52,7 +53,7 @@ struct PortalRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: asset.text)))
         }
         router.get("/portal/usage") { request, _ in
-            try await Self.usage(request, gateway: gateway, templates: templates, sessions: sessions)
+            try await Self.usage(request, gateway: gateway, adminKey: adminKey, templates: templates, sessions: sessions)
         }
         router.post("/portal/login") { request, _ in
             let form: ByteBuffer
@@ -62,10 +63,10 @@ struct PortalRoutes {
                 throw GatewayError.payloadTooLarge(limit: 4096)
             }
             let key = Self.formValue("key", in: String(buffer: form))
-            guard let digest = gateway.options.settings.adminKeySHA256.flatMap(ConsumerDirectory.bytes(hex:)) else {
+            guard adminKey.isConfigured else {
                 return try Self.page(templates.page("usage", UsagePage.login(message: Self.noAdminKey), layout: Self.usageLayout), status: .forbidden)
             }
-            guard let key, ConsumerDirectory.constantTimeEqual(ConsumerDirectory.digest(of: key), digest) else {
+            guard adminKey.admits(key) else {
                 return try Self.page(
                     templates.page("usage", UsagePage.login(message: "That is not the admin key."), layout: Self.usageLayout), status: .unauthorized)
             }
@@ -88,12 +89,13 @@ struct PortalRoutes {
 
     /// The usage page for an admin (by cookie, or the admin key as for `/admin/*`); else the
     /// page that asks for the key.
-    static func usage(_ request: Request, gateway: Gateway, templates: PortalTemplates, sessions: PortalSessions) async throws -> Response {
-        guard let digest = gateway.options.settings.adminKeySHA256.flatMap(ConsumerDirectory.bytes(hex:)) else {
+    static func usage(
+        _ request: Request, gateway: Gateway, adminKey: AdminKey, templates: PortalTemplates, sessions: PortalSessions
+    ) async throws -> Response {
+        guard adminKey.isConfigured else {
             return try page(templates.page("usage", UsagePage.login(message: noAdminKey), layout: usageLayout), status: .forbidden)
         }
-        let byKey = ConsumerStage.presentedKey(request.headers).map { ConsumerDirectory.constantTimeEqual(ConsumerDirectory.digest(of: $0), digest) } ?? false
-        guard byKey || sessions.isOpen(PortalSessions.token(inCookie: request.headers[.cookie])) else {
+        guard adminKey.admits(ConsumerStage.presentedKey(request.headers)) || sessions.isOpen(PortalSessions.token(inCookie: request.headers[.cookie])) else {
             return try page(templates.page("usage", UsagePage.login(message: nil), layout: usageLayout), status: .unauthorized)
         }
         guard let store = gateway.options.usageStore else {
