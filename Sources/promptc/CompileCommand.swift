@@ -1,4 +1,5 @@
 import ArgumentParser
+import EndpointModel
 import Foundation
 import PromptCompiler
 
@@ -12,7 +13,8 @@ struct CompileCommand: ParsableCommand {
             Examples:
               promptc compile
               promptc compile Prompts -o Generated
-              promptc compile --check          # exit 1 when Generated/ is out of date
+              promptc compile --check          # exit 1 when Generated/ is stale
+                                               # or a change breaks clients
             """)
 
     @OptionGroup var specs: SpecOptions
@@ -31,6 +33,11 @@ struct CompileCommand: ParsableCommand {
     @Flag(help: "Write nothing; exit 1 when the output folder is not what compile would write.")
     var check = false
 
+    @Flag(help: ArgumentHelp(
+        "With --check, let a breaking change through without a new version.",
+        discussion: "Without it, --check exits 1 when the specs break the contract of the committed routes.json for an endpoint whose version did not change (see promptc diff)."))
+    var allowBreaking = false
+
     @Option(help: "How to print diagnostics: text (on standard error) or json (on standard output).")
     var format: DiagnosticFormat = .text
 
@@ -46,6 +53,7 @@ struct CompileCommand: ParsableCommand {
         let artifacts = ArtifactRenderer.render(table)
         let quiet = format == .json
         if check {
+            try refuseUnversionedBreakingChanges(to: table, in: output)
             let stale = ArtifactRenderer.drift(artifacts, in: output)
             guard stale.isEmpty else {
                 FileHandle.standardError.write(Data("\(output)/ is out of date: \(stale.joined(separator: ", ")) differ from what the specs compile to; run 'promptc compile' and commit the result\n".utf8))
@@ -63,5 +71,18 @@ struct CompileCommand: ParsableCommand {
         if !quiet {
             print("compiled \(table.endpoints.count) endpoint\(table.endpoints.count == 1 ? "" : "s") into \(output)/: \(ArtifactRenderer.fileNames.joined(separator: ", "))")
         }
+    }
+
+    /// The contract's rule for CI: a breaking change needs a new version (a new route beside
+    /// the old one), or `--allow-breaking`. Compared with the committed routes.json, when there is one.
+    private func refuseUnversionedBreakingChanges(to table: RouteTable, in output: String) throws {
+        guard !allowBreaking, let data = FileManager.default.contents(atPath: output + "/routes.json"),
+              let committed = try? RouteTable.read(from: data) else { return }
+        let breaking = ContractDiff.unversionedBreaking(ContractDiff.changes(from: committed, to: table, today: APIVersion.today()))
+        guard !breaking.isEmpty else { return }
+        FileHandle.standardError.write(Data((
+            "error: the specs break the contract of \(output)/routes.json without a new version:\n" + ContractReport.text(breaking)
+            + "hint: give the endpoint a new version (a new route beside the old one, then deprecate the old), or pass --allow-breaking\n").utf8))
+        throw PromptcExit.inputErrors
     }
 }
