@@ -14,6 +14,8 @@ public struct Compilation: Sendable {
     public var routeTable: RouteTable?
     /// The gateway settings from the configuration file, or the defaults without one.
     public var settings = GatewaySettings()
+    /// Each endpoint's examples and `tests`, by endpoint name, for `promptc test`.
+    public var tests: [String: [SpecTestCase]] = [:]
 
     public var errorCount: Int { diagnostics.count { $0.severity == .error } }
     public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
@@ -113,7 +115,9 @@ public enum PromptCompiler {
             configuration.consumerEndpoints, definitions: checked.map(\.result.definition),
             groups: Set(configuration.settings.modelGroups.keys), into: &diagnostics)
         let table = diagnostics.hasErrors ? nil : RouteTable(endpoints: checked.compactMap(\.result.definition).sorted { $0.name < $1.name })
-        return Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: table, settings: configuration.settings)
+        var compilation = Compilation(diagnostics: diagnostics.sorted, sources: sources, routeTable: table, settings: configuration.settings)
+        for item in checked { if let name = item.result.definition?.name { compilation.tests[name] = item.result.tests } }
+        return compilation
     }
 
     /// Reads and checks a `promptc.yaml` alone: for `serve --routes`, which takes its routes

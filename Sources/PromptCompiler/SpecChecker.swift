@@ -8,7 +8,7 @@ import SpecFrontEnd
 struct SpecChecker {
     static let topLevelKeys = [
         "name", "version", "description", "route", "input", "output", "models", "parameters", "fallback",
-        "prompt", "examples", "cache", "lifecycle",
+        "prompt", "examples", "cache", "lifecycle", "tests",
     ]
     static let lifecycleKeys = ["deprecated", "sunset", "successor", "retired"]
     static let promptKeys = ["system", "user"]
@@ -24,6 +24,8 @@ struct SpecChecker {
         /// `lifecycle.successor`, which must name an endpoint of the project.
         var successorSpan: SourceSpan?
         var diagnostics: [Diagnostic]
+        /// The cases `promptc test` runs: the examples, then `tests`.
+        var tests: [SpecTestCase] = []
     }
 
     let source: SourceFile
@@ -90,6 +92,7 @@ struct SpecChecker {
         let prompt = checkPrompt(root, input: input, inputNode: root["input"], hasInput: inputFields != nil)
         let lifecycle = root["lifecycle"].flatMap { checkLifecycle($0, name: name) }
         let examples = schemasAreSound ? checkExamples(root, input: input, output: output) : []
+        let tests = schemasAreSound ? checkTests(root, input: input, output: output, examples: examples) : []
 
         var extensions: [String: JSONValue] = [:]
         for entry in entries where entry.key.hasPrefix("x-") {
@@ -98,7 +101,7 @@ struct SpecChecker {
 
         let result = Result(
             definition: nil, name: name, nameSpan: root.entry("name")?.value.span, routeSpan: (root["route"] ?? root["name"])?.span,
-            successorSpan: root["lifecycle"]?["successor"]?.span, diagnostics: reader.diagnostics.diagnostics)
+            successorSpan: root["lifecycle"]?["successor"]?.span, diagnostics: reader.diagnostics.diagnostics, tests: tests)
         guard !reader.diagnostics.hasErrors, let name, let description, let route, let prompt,
               inputFields != nil, outputFields != nil else { return result }
         var checked = result

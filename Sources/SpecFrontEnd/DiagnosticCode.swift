@@ -80,6 +80,13 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case exampleOutputInvalid = "E0602"
     case malformedExample = "E0603"
 
+    // Tests (spec-format.md, Tests)
+    case malformedTest = "E0604"
+    case testInputInvalid = "E0605"
+    case testOutputInvalid = "E0606"
+    case invalidAssertion = "E0607"
+    case unknownAssertionField = "E0608"
+
     // Gateway configuration
     case unknownConfigKey = "E0701"
     case invalidProvider = "E0702"
