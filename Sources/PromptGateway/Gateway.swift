@@ -25,6 +25,11 @@ public struct GatewayOptions: Sendable {
     public var openAPI: (@Sendable () throws -> [UInt8])?
     /// How often a quiet stream gets a `: ping` comment (the contract's 15 s; tests shorten it).
     public var streamPingInterval: Duration = .seconds(15)
+    /// With `mock`: every model of a chain answers from the mock (`promptc drill --mock`), not
+    /// only the first.
+    public var mockEveryModel = false
+    /// `promptc drill`'s injected failures; nil when serving.
+    public var faultInjector: FaultInjector?
 
     public init(
         routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
@@ -71,8 +76,8 @@ public final class Gateway: Sendable {
         self.logger = logger
         let breakers = CircuitBreakerRegistry(settings: options.settings.circuitBreaker)
         let endpoints = try RouteLoader.endpoints(
-            options.routeTable, settings: options.settings, mock: options.mock, environment: options.environment,
-            breakers: breakers, backoff: Backoff())
+            options.routeTable, settings: options.settings, mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off,
+            environment: options.environment, breakers: breakers, backoff: Backoff(), faults: options.faultInjector)
         chatTargets = ChatTargets(
             settings: options.settings, endpointModels: options.routeTable.endpoints.flatMap { $0.models.map(\.model) }, mock: options.mock,
             environment: options.environment, breakers: breakers, backoff: Backoff())

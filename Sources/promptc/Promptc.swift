@@ -16,6 +16,7 @@ struct Promptc: AsyncParsableCommand {
               promptc compile --check       # in CI: fails when Generated/ is stale
               promptc routes                # the route table
               promptc diff                  # breaking changes against Generated/
+              promptc test --each-model     # do the models answer right?
               promptc serve --mock          # answers each spec's example
               promptc mcp --mock            # the same endpoints as MCP tools
               promptc keys new mobile-app   # a consumer key and its hash
@@ -24,7 +25,7 @@ struct Promptc: AsyncParsableCommand {
             Exit codes: 0 success, 1 errors in the specs or configuration (or drift), 2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: Gateway.version,
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, DiffCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, DiffCommand.self, TestCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.

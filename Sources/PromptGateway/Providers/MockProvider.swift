@@ -1,7 +1,8 @@
 import EndpointModel
 
-/// The in-process `mock` provider: answers with an example output from the spec where one
-/// exists, else a value synthesised from the output schema. A model named `fail-CLASS`
+/// The in-process `mock` provider: answers an example's input with that example's output, any
+/// other input with the first example's output, and without examples with a value synthesised
+/// from the output schema. A model named `fail-CLASS`
 /// (`mock/fail-server_error`) fails every call with that class, so a chain's fallback can be
 /// tried with no network and no key.
 enum MockProvider {
@@ -12,7 +13,7 @@ enum MockProvider {
             let name = String(call.model.dropFirst(failurePrefix.count))
             throw AttemptFailure(FailureClass(rawValue: name) ?? .serverError, "mock model '\(call.model)' fails by design")
         }
-        let value = call.exampleOutputs.first ?? synthesize(call.output)
+        let value = call.exampleAnswers[call.user] ?? call.exampleOutputs.first ?? synthesize(call.output)
         return ModelAnswer(text: CanonicalJSON.render(value, pretty: false), usage: TokenUsage())
     }
 

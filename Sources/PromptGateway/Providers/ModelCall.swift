@@ -12,6 +12,8 @@ public struct ModelCall: Sendable {
     public var output: FieldSchema
     /// Example outputs from the spec, for the mock provider.
     public var exampleOutputs: [JSONValue]
+    /// Example outputs by their rendered user prompt, for the mock provider.
+    public var exampleAnswers: [String: JSONValue] = [:]
 }
 
 /// What a provider answered: the model's text, meant to be one JSON object, and the tokens

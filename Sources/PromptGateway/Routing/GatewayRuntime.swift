@@ -36,7 +36,7 @@ final class GatewayRuntime: Sendable {
     ) async throws -> ChainAnswer {
         let call = ModelCall(
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
-            output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs)
+            output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs, exampleAnswers: endpoint.exampleAnswers)
         let policy = endpoint.chain.policy
         let end = ContinuousClock.now + .milliseconds(policy.deadlineMs)
         return try await run(endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, onAttempt: onAttempt) {

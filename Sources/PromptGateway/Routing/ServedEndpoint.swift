@@ -10,6 +10,9 @@ struct ServedEndpoint: Sendable {
     let userTemplate: PromptTemplate
     let chain: FallbackChain
     let exampleOutputs: [JSONValue]
+    /// Each example's output by its rendered user prompt: the mock answers an example's input
+    /// with that example's output.
+    let exampleAnswers: [String: JSONValue]
     let lifecycle: EndpointLifecycle?
 
     var name: String { definition.name }
@@ -22,9 +25,18 @@ public struct RouteLoadError: Error, CustomStringConvertible, Sendable {
 
 /// Builds `ServedEndpoint`s from a route table, the gateway settings and the environment.
 enum RouteLoader {
+    /// Which models the mock provider stands in for.
+    enum MockMode {
+        case off
+        /// `--mock`: the chain's first model (after any `mock/fail-…` steps).
+        case firstModel
+        /// `drill --mock`: every model, so that each step can be made to fail in turn.
+        case everyModel
+    }
+
     static func endpoints(
-        _ table: RouteTable, settings: GatewaySettings, mock: Bool, environment: [String: String],
-        breakers: CircuitBreakerRegistry, backoff: Backoff
+        _ table: RouteTable, settings: GatewaySettings, mock: MockMode, environment: [String: String],
+        breakers: CircuitBreakerRegistry, backoff: Backoff, faults: FaultInjector? = nil
     ) throws(RouteLoadError) -> [ServedEndpoint] {
         guard table.format == RouteTable.currentFormat else {
             throw RouteLoadError(description: "routes file has format '\(table.format)'; this promptc reads '\(RouteTable.currentFormat)' (run promptc compile)")
@@ -41,26 +53,46 @@ enum RouteLoader {
             }
             let steps = try chainSteps(definition, settings: settings, mock: mock, environment: environment)
             var policy = definition.fallback
-            if mock { policy.retries = 0 }
+            if mock == .firstModel { policy.retries = 0 }
+            var chain = FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff)
+            chain.faults = faults.map { ($0, definition.name) }
             return ServedEndpoint(
                 definition: definition,
                 inputValidator: SchemaValidator(definition.input),
                 outputValidator: SchemaValidator(definition.output),
                 systemTemplate: system,
                 userTemplate: user,
-                chain: FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff),
+                chain: chain,
                 exampleOutputs: definition.examples.map(\.output),
+                exampleAnswers: exampleAnswers(definition, user: user),
                 lifecycle: EndpointLifecycle(definition.lifecycle) { paths[$0] })
         }
     }
 
+    private static func exampleAnswers(_ definition: EndpointDefinition, user: PromptTemplate) -> [String: JSONValue] {
+        var answers: [String: JSONValue] = [:]
+        for example in definition.examples {
+            let prompt = user.render(definition.input.fillingDefaults(example.input))
+            if answers[prompt] == nil { answers[prompt] = example.output }
+        }
+        return answers
+    }
+
     private static func chainSteps(
-        _ definition: EndpointDefinition, settings: GatewaySettings, mock: Bool, environment: [String: String]
+        _ definition: EndpointDefinition, settings: GatewaySettings, mock: MockMode, environment: [String: String]
     ) throws(RouteLoadError) -> [ChainStep] {
         guard let mockProvider = ProviderDefinition.builtIn.first(where: { $0.api == .mock }) else {
             throw RouteLoadError(description: "the built-in mock provider is missing")
         }
-        if mock {
+        if mock == .everyModel {
+            return definition.models.map { step in
+                let failing = step.provider == "mock" && step.name.hasPrefix(MockProvider.failurePrefix)
+                return ChainStep(
+                    model: failing ? step.model : "mock/\(step.model)", modelName: failing ? step.name : step.model, provider: mockProvider,
+                    apiKey: nil, timeoutMs: step.timeoutMs, retries: step.retries, parameters: definition.parameters, wire: nil)
+            }
+        }
+        if mock == .firstModel {
             // --mock: the mock stands in for the chain's first model. `mock/fail-…` steps before
             // it keep failing, so a chain's fallback can be shown with --mock too.
             var steps: [ChainStep] = []
