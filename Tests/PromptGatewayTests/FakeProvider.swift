@@ -70,6 +70,8 @@ final class FakeProvider: Sendable {
     private let script = Mutex<[Behaviour]>([])
     /// Behaviours by the model a request names, ahead of the script.
     private let byModel = Mutex<[String: Behaviour]>([:])
+    /// Behaviours by the model a request names and a text its body contains, ahead of `byModel`.
+    private let byModelAndText = Mutex<[String: [(text: String, behaviour: Behaviour)]]>([:])
     private let fallback: Behaviour
     private let log = Mutex<[Received]>([])
     private let cancelledCount = Mutex(0)
@@ -86,6 +88,12 @@ final class FakeProvider: Sendable {
     /// Every request for `model` gets `behaviour`.
     func set(_ behaviour: Behaviour, forModel model: String) {
         byModel.withLock { $0[model] = behaviour }
+    }
+
+    /// Requests for `model` whose body contains one of the texts get its behaviour: a model
+    /// that answers each case of a test its own way.
+    func setByText(_ behaviours: [String: Behaviour], forModel model: String) {
+        byModelAndText.withLock { $0[model] = behaviours.map { (text: $0.key, behaviour: $0.value) } }
     }
 
     var received: [Received] { log.withLock { $0 } }
@@ -117,7 +125,9 @@ final class FakeProvider: Sendable {
         log.withLock { $0.append(Received(path: path, headers: headers, body: json)) }
         let wire = Wire(path: path)
         let model = json["model"]?.stringValue ?? path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? "") } ?? ""
-        var behaviour = byModel.withLock({ $0[model] }) ?? next()
+        let bodyText = String(decoding: body.readableBytesView, as: UTF8.self)
+        let byText = byModelAndText.withLock { $0[model]?.first { bodyText.contains($0.text) }?.behaviour }
+        var behaviour = byText ?? byModel.withLock({ $0[model] }) ?? next()
         // Like a model, a tool caller answers once the tool's result is in the conversation.
         let lastTurn = json["messages"]?.arrayValue?.last ?? json["contents"]?.arrayValue?.last
         let answersTool = lastTurn?["role"] == "tool"
