@@ -17,6 +17,7 @@ struct Promptc: AsyncParsableCommand {
               promptc routes                # the route table
               promptc diff                  # breaking changes against Generated/
               promptc test --each-model     # do the models answer right?
+              promptc drill --mock          # does the fallback hold?
               promptc serve --mock          # answers each spec's example
               promptc mcp --mock            # the same endpoints as MCP tools
               promptc keys new mobile-app   # a consumer key and its hash
@@ -25,7 +26,7 @@ struct Promptc: AsyncParsableCommand {
             Exit codes: 0 success, 1 errors in the specs or configuration (or drift), 2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: Gateway.version,
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, DiffCommand.self, TestCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, DiffCommand.self, TestCommand.self, DrillCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.

@@ -367,7 +367,7 @@ extension CommandTests {
 
     /// `--help` texts are paragraphs that wrap, and examples on lines of their own that do not:
     /// an unindented line never follows an indented one (the rest of a wrapped example).
-    @Test(arguments: [[], ["check"], ["compile"], ["routes"], ["diff"], ["test"], ["init"], ["serve"], ["mcp"], ["keys"], ["keys", "new"], ["usage"]])
+    @Test(arguments: [[], ["check"], ["compile"], ["routes"], ["diff"], ["test"], ["drill"], ["init"], ["serve"], ["mcp"], ["keys"], ["keys", "new"], ["usage"]])
     func helpTextsDoNotBreakTheirExamples(command: [String]) throws {
         let help = try CLI().run(command + ["--help"], input: nil)
         #expect(help.status == 0)

@@ -2,8 +2,9 @@ import EndpointModel
 import Synchronization
 
 /// The failures `promptc drill` injects inside the gateway (gateway-contract.md, promptc drill):
-/// for one endpoint at a time, one step of its chain fails every try with one failure class,
-/// without calling its provider. Nil in a served gateway, so serving pays one nil check.
+/// per endpoint, one step of its chain fails every try with one failure class, without calling
+/// its provider. Endpoints are drilled side by side, each with its own fault. Nil in a served
+/// gateway, so serving pays one nil check.
 public final class FaultInjector: Sendable {
     public struct Fault: Sendable, Hashable {
         public var endpoint: String
@@ -18,19 +19,24 @@ public final class FaultInjector: Sendable {
         }
     }
 
-    private let current = Mutex<Fault?>(nil)
+    private let faults = Mutex<[String: Fault]>([:])
 
     public init() {}
 
-    /// The fault for the next requests; nil for none.
-    public func inject(_ fault: Fault?) {
-        current.withLock { $0 = fault }
+    /// The fault for the endpoint's next requests.
+    public func inject(_ fault: Fault) {
+        faults.withLock { $0[fault.endpoint] = fault }
+    }
+
+    /// No fault for the endpoint.
+    public func clear(endpoint: String) {
+        faults.withLock { $0[endpoint] = nil }
     }
 
     /// How step `index` of `endpoint`'s chain fails now, if it does.
     func failure(endpoint: String, step index: Int) -> FailureClass? {
-        current.withLock { fault in
-            guard let fault, fault.endpoint == endpoint, fault.step == index else { return nil }
+        faults.withLock { faults in
+            guard let fault = faults[endpoint], fault.step == index else { return nil }
             return fault.failure
         }
     }
