@@ -53,12 +53,10 @@ public struct GatewayOptions: Sendable {
 /// `promptc serve`: the compiled endpoints behind Hummingbird, each through its fallback chain.
 public final class Gateway: Sendable {
     let options: GatewayOptions
-    let runtime: GatewayRuntime
-    let openAPIDocument: OpenAPIDocument
-    let usage: UsageRecorder?
+    let foundation: GatewayFoundation
+    /// The routes being served; `reload` swaps them.
+    let cores: CoreHolder
     let logger: Logger
-    let chatTargets: ChatTargets
-    let core: GatewayCore
     let mcpToolbox: MCPToolbox
     let mcpSessions: MCPSessions
     /// nil when the portal is off (`portal: false`).
@@ -68,41 +66,32 @@ public final class Gateway: Sendable {
     /// promptc's version, as `--version` and MCP's `initialize` say it.
     public static let version = "0.1.0"
 
+    var core: GatewayCore { cores.current }
+    var runtime: GatewayRuntime { core.runtime }
     var endpoints: [ServedEndpoint] { core.endpoints }
     var consumers: ConsumerDirectory { core.consumers }
+    var usage: UsageRecorder? { foundation.usage }
 
     public init(_ options: GatewayOptions, logger: Logger = Logger(label: "promptc")) throws(RouteLoadError) {
         self.options = options
         self.logger = logger
-        let breakers = CircuitBreakerRegistry(settings: options.settings.circuitBreaker)
-        let endpoints = try RouteLoader.endpoints(
-            options.routeTable, settings: options.settings, mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off,
-            environment: options.environment, breakers: breakers, backoff: Backoff(), faults: options.faultInjector)
-        chatTargets = ChatTargets(
-            settings: options.settings, endpointModels: options.routeTable.endpoints.flatMap { $0.models.map(\.model) }, mock: options.mock,
-            environment: options.environment, breakers: breakers, backoff: Backoff())
-        runtime = GatewayRuntime(
-            upstream: UpstreamClient(settings: options.settings.upstream),
-            breakers: breakers, metrics: GatewayMetrics(), cache: ResponseCache(maximumBytes: options.settings.cacheMaxBytes),
-            logger: logger, logPrompts: options.logPrompts, pricing: options.settings.pricing)
-        openAPIDocument = OpenAPIDocument(make: options.openAPI)
-        let dropped = runtime.metrics.usageRecordsDropped
-        usage = options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) }
-        core = GatewayCore(
-            endpoints: endpoints, chatTargets: chatTargets, runtime: runtime, consumers: ConsumerDirectory(options.settings.consumers),
-            usage: usage, settings: options.settings)
-        mcpToolbox = MCPToolbox(core: core, version: Self.version)
+        let metrics = GatewayMetrics()
+        let dropped = metrics.usageRecordsDropped
+        foundation = GatewayFoundation(
+            upstream: UpstreamClient(settings: options.settings.upstream), metrics: metrics, watches: ConnectionWatchRegistry(),
+            upstreams: UpstreamStats(),
+            usage: options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) },
+            logger: logger, logPrompts: options.logPrompts,
+            mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off, environment: options.environment,
+            faultInjector: options.faultInjector, portal: options.settings.portal)
+        cores = CoreHolder(try GatewayCore.load(
+            options.routeTable, settings: options.settings, openAPI: options.openAPI, foundation: foundation, previous: nil))
+        mcpToolbox = MCPToolbox(cores: cores, version: Self.version)
         mcpSessions = MCPSessions(toolbox: mcpToolbox)
         do {
             portalTemplates = options.settings.portal ? try PortalTemplates() : nil
         } catch {
             throw RouteLoadError(description: "the portal's templates do not parse: \(error)")
-        }
-        let known = Set(endpoints.map(\.name)).union(options.settings.modelGroups.keys)
-        for consumer in options.settings.consumers {
-            if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
-                throw RouteLoadError(description: "consumer '\(consumer.name)' lists '\(unknown)', which is not an endpoint of these routes")
-            }
         }
     }
 
@@ -122,34 +111,21 @@ public final class Gateway: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         // HEAD works wherever GET does (gateway-contract.md, Limits, timeouts and failure accounting).
         let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
-        var methods: [String: [String]] = [:]
-        for endpoint in endpoints { methods[endpoint.definition.path, default: []].append("POST") }
-        methods[ChatFront.completionsPath] = ["POST"]
-        methods[ChatFront.modelsPath] = ["GET"]
-        methods[MCPFront.path] = MCPFront.methods
-        methods.merge(OperationalRoutes.methods) { $0 + $1 }
-        methods.merge(AdminRoutes.methods) { $0 + $1 }
-        if portalTemplates != nil { methods.merge(PortalRoutes.methods(endpoints: endpoints)) { $0 + $1 } }
-        // Middleware applies to the routes added after it, so it all comes first.
+        // Middleware applies to the routes added after it, so it all comes first. Each reads
+        // the request's core (`context.core`), which a reload does not change under it.
         if !options.settings.corsOrigins.isEmpty { router.add(middleware: CORSMiddleware(origins: Set(options.settings.corsOrigins))) }
-        router.add(middleware: RequestRecorder(
-            recorder: core.recorder, endpoints: core.endpointsByPath.mapValues(\.name).merging([ChatFront.completionsPath: "chat"]) { $1 },
-            cachedPaths: Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path)),
-            lifecycles: core.endpointsByPath.compactMapValues(\.lifecycle)))
-        router.add(middleware: RouteGuardMiddleware(methods: methods))
+        router.add(middleware: RequestRecorder(cores: cores))
+        router.add(middleware: RouteGuardMiddleware(cores: cores))
         let limits = options.settings.limits
-        let responder = EventStreamResponder(watches: runtime.watches, pingInterval: options.streamPingInterval)
+        let watches = foundation.watches
+        let responder = EventStreamResponder(watches: watches, pingInterval: options.streamPingInterval)
         router.add(middleware: RESTFront(
-            endpoints: core.endpointsByPath, pipeline: core.prompts, watches: runtime.watches, maxBodyBytes: options.settings.maxBodyBytes,
-            stream: SSEFront(pipeline: core.prompts, responder: responder)))
-        router.add(middleware: ChatFront(
-            pipeline: core.chat, responder: responder, consumers: consumers, watches: runtime.watches,
-            maxBodyBytes: options.settings.maxBodyBytes))
-        router.add(middleware: MCPFront(sessions: mcpSessions, consumers: consumers, maxBodyBytes: options.settings.maxBodyBytes))
+            cores: cores, watches: watches, maxBodyBytes: options.settings.maxBodyBytes, stream: SSEFront(responder: responder)))
+        router.add(middleware: ChatFront(cores: cores, responder: responder, watches: watches, maxBodyBytes: options.settings.maxBodyBytes))
+        router.add(middleware: MCPFront(sessions: mcpSessions, cores: cores, maxBodyBytes: options.settings.maxBodyBytes))
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
         if let portalTemplates { PortalRoutes(gateway: self, templates: portalTemplates, sessions: portalSessions).add(to: router) }
-        let watches = runtime.watches
         let channelConfiguration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [watches.makeHandler(), RequestBoundaryHandler()],
             idleTimeout: .milliseconds(Int64(limits.idleTimeoutMs)))
@@ -170,11 +146,12 @@ public final class Gateway: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
     /// within `shutdownTimeout`, and closes the upstream client.
-    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// `alongside` runs with the server and stops with it (`ReloadService`).
+    public func run(alongside services: [any Service] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         warnIfOpenToTheNetwork()
         let application = makeApplication(onServerRunning: onServerRunning)
         var configuration = ServiceGroupConfiguration(
-            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [.init(service: application)] + services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownTimeout
         let group = ServiceGroup(configuration: configuration)
         do {
@@ -203,6 +180,6 @@ public final class Gateway: Sendable {
     public func shutdown() async {
         await mcpSessions.closeAll()
         await usage?.close(timeout: options.shutdownTimeout)
-        await runtime.upstream.shutdown()
+        await foundation.upstream.shutdown()
     }
 }

@@ -54,6 +54,19 @@ struct RouteOptions: ParsableArguments {
         }
     }
 
+    /// What `serve --watch` watches: the spec folder (or the route table and the OpenAPI
+    /// document beside it), and the configuration.
+    var watchedPaths: [String] {
+        var paths: [String]
+        if let prompts {
+            paths = [prompts]
+        } else {
+            paths = [routes, URL(fileURLWithPath: routes).deletingLastPathComponent().appendingPathComponent("openapi.json").path]
+        }
+        if let configPath = SpecOptions.configPath(flag: config) { paths.append(configPath) }
+        return paths
+    }
+
     /// Says where the endpoints came from, and warns when the specs beside the route table
     /// (`X/Prompts` for `X/Generated/routes.json`) are not the ones it was compiled from: edited
     /// specs that were not compiled again are not what is being served. Compared by content

@@ -11,10 +11,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the compiled endpoints through their fallback chains.",
         discussion: """
-            Loads Generated/routes.json (or compiles --prompts DIR in memory) and answers each endpoint over HTTP, with the developer portal at /portal and MCP at /mcp. Settings come from the flags, then PROMPTC_HOST, PROMPTC_PORT and PROMPTC_CONFIG, then promptc.yaml, then the defaults. With --mock every model call is answered with the spec's first example: no API key needed. SIGTERM or SIGINT stops accepting connections and lets requests in flight finish.
+            Loads Generated/routes.json (or compiles --prompts DIR in memory) and answers each endpoint over HTTP, with the developer portal at /portal and MCP at /mcp. Settings come from the flags, then PROMPTC_HOST, PROMPTC_PORT and PROMPTC_CONFIG, then promptc.yaml, then the defaults. With --mock every model call is answered from the spec's examples (the one whose input matches, else the first): no API key needed. SIGHUP reloads the routes and promptc.yaml without dropping a request; --watch does so whenever they change. SIGTERM or SIGINT stops accepting connections and lets requests in flight finish.
 
               promptc serve --mock
-              promptc serve --prompts Prompts --port 9000
+              promptc serve --prompts Prompts --port 9000 --watch
               OPENAI_API_KEY=... promptc serve --config promptc.yaml
 
               curl -s localhost:8080/v1/sentiment \\
@@ -34,6 +34,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds a graceful stop waits for requests in flight.")
     var shutdownTimeout: Int = 30
+
+    @Flag(help: ArgumentHelp(
+        "Reload whenever a spec (with --prompts), the route table or the configuration changes.",
+        discussion: "As SIGHUP does: requests in flight finish on the old routes; routes that do not compile leave the old ones serving."))
+    var watch = false
 
     @Option(help: "The lowest level logged: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
@@ -67,8 +72,11 @@ struct ServeCommand: AsyncParsableCommand {
                 "models": .string(models.joined(separator: ", ")),
             ])
         }
+        let source = self.source
+        let reloads = ReloadService(
+            gateway: gateway, source: { try source.load() }, watching: watch ? source.watchedPaths : nil)
         do {
-            try await gateway.run { port in
+            try await gateway.run(alongside: [reloads]) { port in
                 logger.info("serving", metadata: ["address": .string("http://\(options.host):\(port)"), "endpoints": .stringConvertible(table.endpoints.count)])
             }
         } catch {

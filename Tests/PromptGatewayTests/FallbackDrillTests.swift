@@ -32,7 +32,7 @@ struct FallbackDrillTests {
         try await withFake(fake) { port in
             let spec = sentimentSpec(
                 models: ["openai/first", "anthropic/second"],
-                fallback: "fallback:\n  on: [connection, timeout, server_error, invalid_output]\n  timeout: 150ms\n  deadline: 5s",
+                fallback: "fallback:\n  on: [connection, timeout, server_error, invalid_output]\n  timeout: 1s\n  deadline: 20s",
                 extra: Self.example)
             let results = try await Self.drill([spec], fakePort: port, mock: false).run(logger: Self.quiet)
             #expect(results.count == 1 + 2 * 4)
@@ -43,7 +43,7 @@ struct FallbackDrillTests {
             #expect(firstFailing.allSatisfy { $0.answeredBy == "anthropic/second" })
             #expect(results.filter { $0.step == 1 }.allSatisfy { $0.answeredBy == "openai/first" })
             // The injected timeout takes the step's timeout, as a real one would.
-            #expect((firstFailing.first { $0.failure == .timeout }?.milliseconds ?? 0) >= 150)
+            #expect((firstFailing.first { $0.failure == .timeout }?.milliseconds ?? 0) >= 1000)
             // Calls to the first model: the baseline and the four runs where the second fails.
             let firstCalls = fake.received.filter { $0.body["model"] == "first" }.count
             #expect(firstCalls == 5)
@@ -52,12 +52,13 @@ struct FallbackDrillTests {
     }
 
     /// One model alone does not survive its own failure; a deadline that a timeout and its retry
-    /// use up does not survive the first step timing out. Exit 1, with the reason in the report.
+    /// use up (600 ms, a backoff, then the rest of 1 s) does not survive the first step timing
+    /// out, while a rate limit and its retry (a backoff of at most 200 ms) leave room for the next. Exit 1, with the reason in the report.
     @Test func chainsThatDoNotHoldAreReported() async throws {
         let solo = sentimentSpec(name: "solo", models: ["openai/only"], fallback: "fallback:\n  on: [server_error]", extra: Self.example)
         let tight = sentimentSpec(
             name: "tight", models: ["openai/slow", "openai/next"],
-            fallback: "fallback:\n  on: [timeout, rate_limit]\n  retries: 1\n  timeout: 300ms\n  deadline: 500ms", extra: Self.example)
+            fallback: "fallback:\n  on: [timeout, rate_limit]\n  retries: 1\n  timeout: 600ms\n  deadline: 1s", extra: Self.example)
         let results = try await Self.drill([solo, tight], mock: true).run(logger: Self.quiet)
         #expect(!DrillReport.passed(results))
         let soloFailure = try #require(results.first { $0.endpoint == "solo" && $0.step == 0 })

@@ -169,17 +169,8 @@ func withGateway<T>(
     circuitBreaker: String = "{ failures: 3, open_for: 1s }",
     _ body: (GatewayClient, Gateway) async throws -> T
 ) async throws -> T {
-    let config = harnessConfig(fakePort: fakePort, circuitBreaker: circuitBreaker, extra: configExtra)
-    // A spec's file is named after it, as the compiler requires.
-    let files = specs.map { spec in
-        let name = spec.split(separator: "\n").first { $0.hasPrefix("name: ") }.map { $0.dropFirst(6) } ?? "unnamed"
-        return (path: "Prompts/\(name).yaml", contents: Data(spec.utf8))
-    }
-    let compilation = PromptCompiler.compile(files: files, config: (path: "promptc.yaml", contents: Data(config.utf8)))
-    let errors = compilation.diagnostics.filter { $0.severity == .error }
-    guard let table = compilation.routeTable, errors.isEmpty else {
-        throw HarnessError("specs do not compile: \(errors.map(\.message))")
-    }
+    let compilation = try compileForHarness(specs: specs, fakePort: fakePort, configExtra: configExtra, circuitBreaker: circuitBreaker)
+    let table = compilation.table
     let options = GatewayOptions(
         routeTable: table, settings: compilation.settings, port: 0, mock: mock, logPrompts: logPrompts,
         environment: environment, shutdownTimeout: shutdownTimeout, usageStore: usageStore,
@@ -197,6 +188,25 @@ func withGateway<T>(
         await gateway.shutdown()
         throw error
     }
+}
+
+/// Compiles `specs` against a configuration whose providers point at `fakePort`: the routes
+/// a harness gateway serves, or reloads.
+func compileForHarness(
+    specs: [String], fakePort: Int, configExtra: String = "", circuitBreaker: String = "{ failures: 3, open_for: 1s }"
+) throws -> (table: RouteTable, settings: GatewaySettings) {
+    let config = harnessConfig(fakePort: fakePort, circuitBreaker: circuitBreaker, extra: configExtra)
+    // A spec's file is named after it, as the compiler requires.
+    let files = specs.map { spec in
+        let name = spec.split(separator: "\n").first { $0.hasPrefix("name: ") }.map { $0.dropFirst(6) } ?? "unnamed"
+        return (path: "Prompts/\(name).yaml", contents: Data(spec.utf8))
+    }
+    let compilation = PromptCompiler.compile(files: files, config: (path: "promptc.yaml", contents: Data(config.utf8)))
+    let errors = compilation.diagnostics.filter { $0.severity == .error }
+    guard let table = compilation.routeTable, errors.isEmpty else {
+        throw HarnessError("specs do not compile: \(errors.map(\.message))")
+    }
+    return (table, compilation.settings)
 }
 
 /// Runs a fake provider while `body` runs.

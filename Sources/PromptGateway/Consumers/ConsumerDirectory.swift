@@ -15,11 +15,14 @@ struct ConsumerDirectory: Sendable {
 
     let entries: [Entry]
 
-    init(_ consumers: [Consumer]) {
+    /// With `previous` (a reload), a consumer configured exactly as before keeps its limits'
+    /// counts: a reload does not hand anyone a fresh allowance.
+    init(_ consumers: [Consumer], carryingOver previous: ConsumerDirectory? = nil) {
+        let kept = Dictionary((previous?.entries ?? []).compactMap { entry in entry.limits.map { (entry.consumer, $0) } }) { first, _ in first }
         entries = consumers.compactMap { consumer in
             guard let digest = Self.bytes(hex: consumer.keySHA256) else { return nil }
             let limits = consumer.rateLimit != nil || consumer.tokensPerMinute != nil
-                ? ConsumerLimits(requests: consumer.rateLimit, tokensPerMinute: consumer.tokensPerMinute) : nil
+                ? (kept[consumer] ?? ConsumerLimits(requests: consumer.rateLimit, tokensPerMinute: consumer.tokensPerMinute)) : nil
             return Entry(consumer: consumer, digest: digest, endpoints: consumer.endpoints.map(Set.init), limits: limits)
         }
     }

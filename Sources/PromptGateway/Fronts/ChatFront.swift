@@ -16,9 +16,8 @@ struct ChatFront: RouterMiddleware {
     static let modelsPath = "/v1/models"
     static let shouldRetryHeader = HTTPField.Name("x-should-retry")!
 
-    let pipeline: ChatPipeline
+    let cores: CoreHolder
     let responder: EventStreamResponder
-    let consumers: ConsumerDirectory
     let watches: ConnectionWatchRegistry
     let maxBodyBytes: Int
 
@@ -32,7 +31,7 @@ struct ChatFront: RouterMiddleware {
             }
         case (.get, Self.modelsPath), (.head, Self.modelsPath):
             do {
-                return try models(request)
+                return try models(request, core: cores.core(for: context))
             } catch {
                 throw Self.openAI(GatewayError.from(error))
             }
@@ -47,7 +46,7 @@ struct ChatFront: RouterMiddleware {
         let key = ConsumerStage.presentedKey(request.headers)
         let requestID = context.requestID
         let outcome = context.outcome
-        let pipeline = self.pipeline
+        let pipeline = cores.core(for: context).chat
         let id = "chatcmpl-" + requestID.replacingOccurrences(of: "-", with: "")
         let created = Int(Date().timeIntervalSince1970)
         if chat.stream {
@@ -67,7 +66,8 @@ struct ChatFront: RouterMiddleware {
 
     /// The names this caller may send as `model`: groups and pools (those on its allow-list, for
     /// a consumer with one), and, for callers without one, the models the configuration names.
-    private func models(_ request: Request) throws(GatewayError) -> Response {
+    private func models(_ request: Request, core: GatewayCore) throws(GatewayError) -> Response {
+        let pipeline = core.chat, consumers = core.consumers
         var names = pipeline.targets.names
         if !consumers.isEmpty {
             guard let key = ConsumerStage.presentedKey(request.headers) else {

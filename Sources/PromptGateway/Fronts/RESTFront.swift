@@ -14,14 +14,15 @@ import NIOCore
 struct RESTFront: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    let endpoints: [String: ServedEndpoint]
-    let pipeline: PromptPipeline
+    let cores: CoreHolder
     let watches: ConnectionWatchRegistry
     let maxBodyBytes: Int
     let stream: SSEFront
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let endpoint = endpoints[request.uri.path] else { return try await next(request, context) }
+        let core = cores.core(for: context)
+        guard request.method == .post, let endpoint = core.endpointsByPath[request.uri.path] else { return try await next(request, context) }
+        let pipeline = core.prompts
         let limit = maxBodyBytes
         let pipelineRequest = PipelineRequest(
             endpoint: endpoint, requestID: context.requestID, key: ConsumerStage.presentedKey(request.headers),
@@ -29,7 +30,7 @@ struct RESTFront: RouterMiddleware {
             readInput: { try await Self.readJSON(request, limit: limit) })
         let outcome = context.outcome
         if SSEFront.wantsStream(request.headers) {
-            return try await stream.respond(pipelineRequest, outcome: outcome, channel: context.channel)
+            return try await stream.respond(pipelineRequest, pipeline: pipeline, outcome: outcome, channel: context.channel)
         }
         let answer = try await watches.cancellingOnDisconnect(context.channel) { [pipeline] in
             try await pipeline.run(pipelineRequest, outcome: outcome)

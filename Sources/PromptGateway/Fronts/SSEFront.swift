@@ -8,7 +8,6 @@ import NIOCore
 /// as `RESTFront`, its progress turned into `partial`, `fallback`, `result` and `error` events
 /// by `StreamEventPlanner`, sent by `EventStreamResponder`.
 struct SSEFront: Sendable {
-    let pipeline: PromptPipeline
     let responder: EventStreamResponder
 
     /// Whether the request asks for a stream: `Accept: text/event-stream`.
@@ -18,9 +17,8 @@ struct SSEFront: Sendable {
         return headers[values: .accept].contains { $0.range(of: "text/event-stream", options: .caseInsensitive) != nil }
     }
 
-    func respond(_ request: PipelineRequest, outcome: RequestOutcome, channel: any Channel) async throws -> Response {
+    func respond(_ request: PipelineRequest, pipeline: PromptPipeline, outcome: RequestOutcome, channel: any Channel) async throws -> Response {
         outcome.update { $0.front = "sse" }
-        let pipeline = self.pipeline
         return try await responder.respond(
             planner: PromptEventPlanner(), outcome: outcome, channel: channel, requestID: request.requestID
         ) { progress in

@@ -11,6 +11,9 @@ public struct GatewayRequestContext: RequestContext {
     var consumer: ConsumerDirectory.Entry?
     /// What happened to the request, filled in as it goes; set by `RequestRecorder`.
     var outcome: RequestOutcome
+    /// The core the request runs on from start to end, whatever reloads happen meanwhile; set
+    /// by `RequestRecorder`.
+    var core: GatewayCore?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -11,22 +11,19 @@ struct RequestRecorder: RouterMiddleware {
 
     static let requestIDHeader = HTTPField.Name("x-request-id")!
 
-    let recorder: OutcomeRecorder
-    /// Endpoint names by path: a request to an endpoint's path is that endpoint's, whatever
-    /// stage refuses it.
-    let endpoints: [String: String]
-    /// Paths of endpoints with a response cache, whose every answer says `x-promptc-cache`.
-    let cachedPaths: Set<String>
-    /// Lifecycles by path: every answer of a deprecated or sunsetting endpoint says so.
-    let lifecycles: [String: EndpointLifecycle]
+    /// The request takes the current core here, and every later stage uses that one.
+    let cores: CoreHolder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let seen = OutcomeRecorder.Request(
             requestID: request.headers[Self.requestIDHeader].flatMap(Self.usable) ?? UUID().uuidString.lowercased(),
             method: request.method.rawValue, path: request.uri.path, startedAt: Date(), started: .now)
+        let core = cores.current
+        let recorder = core.recorder
         var context = context
+        context.core = core
         context.requestID = seen.requestID
-        context.outcome = RequestOutcome(front: "rest", endpoint: endpoints[seen.path])
+        context.outcome = RequestOutcome(front: "rest", endpoint: core.recordNames[seen.path])
         var response: Response
         var errorType: String?
         do {
@@ -44,15 +41,15 @@ struct RequestRecorder: RouterMiddleware {
         if let decision = outcome.rateLimit {
             for field in ConsumerStage.headers(decision) where response.headers[field.name] == nil { response.headers.append(field) }
         }
-        if let lifecycle = lifecycles[seen.path] {
+        if let lifecycle = core.lifecycles[seen.path] {
             for field in lifecycle.headers(at: EndpointLifecycle.now()) { response.headers[field.name] = field.value }
         }
-        if cachedPaths.contains(seen.path), response.headers[PromptHeaders.cache] == nil {
+        if core.cachedPaths.contains(seen.path), response.headers[PromptHeaders.cache] == nil {
             response.headers[PromptHeaders.cache] = outcome.cache ?? "miss"
         }
         if outcome.streamed, errorType == nil {
             // A stream is recorded when it ends, with the status its last event says.
-            let recorder = recorder, outcomeBox = context.outcome
+            let outcomeBox = context.outcome
             outcomeBox.recordWhenFinished { status, errorType in
                 recorder.record(seen, status: status, outcome: outcomeBox.snapshot, errorType: errorType)
             }

@@ -5,12 +5,12 @@ import Hummingbird
 struct RouteGuardMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    /// Methods by path, for every endpoint and operational route.
-    let methods: [String: [String]]
+    /// Whose route methods (every endpoint and operational route) apply.
+    let cores: CoreHolder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard let allowed = methods[path] else { throw GatewayError.notFound(path) }
+        guard let allowed = cores.core(for: context).routeMethods[path] else { throw GatewayError.notFound(path) }
         let method = request.method.rawValue
         // HEAD is answered wherever GET is, as HTTP expects.
         guard allowed.contains(method) || (method == "HEAD" && allowed.contains("GET")) else {

@@ -11,12 +11,13 @@ struct AdminRoutes {
     static let methods: [String: [String]] = ["/admin/upstreams": ["GET"]]
 
     func add(to router: Router<GatewayRequestContext>) {
-        let adminKey = AdminKey(gateway.options.settings)
-        let models = modelsByEndpoint()
-        let breakers = gateway.runtime.breakers
-        let upstreams = gateway.runtime.upstreams
-        router.get("/admin/upstreams") { request, _ in
-            try Self.authorize(request, adminKey: adminKey)
+        let cores = gateway.cores
+        let upstreams = gateway.foundation.upstreams
+        router.get("/admin/upstreams") { request, context in
+            let core = cores.core(for: context)
+            try Self.authorize(request, adminKey: core.adminKey)
+            let models = Self.modelsByEndpoint(core.endpoints)
+            let breakers = core.runtime.breakers
             let now = ContinuousClock.now
             let entries: [JSONValue] = models.map { model, endpoints in
                 let summary = upstreams.summary(of: model, now: now)
@@ -47,9 +48,9 @@ struct AdminRoutes {
     }
 
     /// Every model a chain can call (pool members included), with the endpoints that call it.
-    private func modelsByEndpoint() -> [(model: String, endpoints: [String])] {
+    private static func modelsByEndpoint(_ served: [ServedEndpoint]) -> [(model: String, endpoints: [String])] {
         var endpoints: [String: [String]] = [:]
-        for endpoint in gateway.endpoints {
+        for endpoint in served {
             for step in endpoint.chain.steps {
                 for model in step.pool?.members.map(\.model) ?? [step.model] where !(endpoints[model]?.contains(endpoint.name) ?? false) {
                     endpoints[model, default: []].append(endpoint.name)

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -9,16 +10,21 @@ struct OperationalRoutes {
     static let methods: [String: [String]] = ["/healthz": ["GET"], "/readyz": ["GET"], "/openapi.json": ["GET"], "/metrics": ["GET"]]
 
     func add(to router: Router<GatewayRequestContext>) {
-        let endpointCount = gateway.endpoints.count
+        let cores = gateway.cores
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .json(["status": "ok"]))
         }
-        // Routes are loaded before the server binds, so a gateway that answers is ready.
-        router.get("/readyz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .json(["status": "ready", "endpoints": .integer(endpointCount)]))
+        // Routes are loaded before the server binds, so a gateway that answers is ready. Which
+        // routes, and since when, tells an operator whether a reload took.
+        router.get("/readyz") { _, context in
+            let core = cores.core(for: context)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .json([
+                "status": "ready", "endpoints": .integer(core.endpoints.count), "routes_sha256": .string(core.routesSHA256),
+                "loaded_at": .string(Self.timestamp(core.loadedAt)),
+            ]))
         }
-        let document = gateway.openAPIDocument
-        router.get("/openapi.json") { _, _ in
+        router.get("/openapi.json") { _, context in
+            let document = cores.core(for: context).openAPIDocument
             let made: ByteBuffer?
             do {
                 made = try await document.bytes()
@@ -31,11 +37,18 @@ struct OperationalRoutes {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: bytes))
         }
-        let metrics = gateway.runtime.metrics
+        let metrics = gateway.foundation.metrics
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
+    }
+
+    /// RFC 3339 in UTC, to the millisecond.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
     }
 }

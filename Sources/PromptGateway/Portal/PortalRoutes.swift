@@ -27,21 +27,23 @@ struct PortalRoutes {
 
     func add(to router: Router<GatewayRequestContext>) {
         let gateway = gateway, templates = templates, sessions = sessions
-        let adminKey = AdminKey(gateway.options.settings)
+        let cores = gateway.cores
         let version = Gateway.version
         router.get("/") { _, _ in
             Response(status: .seeOther, headers: [.location: "/portal"])
         }
-        router.get("/portal") { _, _ in
-            let page = CatalogPage(endpoints: gateway.endpoints, breakers: gateway.runtime.breakers, now: EndpointLifecycle.now())
+        router.get("/portal") { _, context in
+            let core = cores.core(for: context)
+            let page = CatalogPage(endpoints: core.endpoints, breakers: core.runtime.breakers, now: EndpointLifecycle.now())
             return try Self.page(templates.page("catalog", page, layout: .init(title: "Endpoints", body: "", version: version, catalogCurrent: true)))
         }
         router.get("/portal/endpoints/{name}") { request, context in
-            guard let name = context.parameters.get("name"), let endpoint = gateway.core.endpointsByName[name] else {
+            let core = cores.core(for: context)
+            guard let name = context.parameters.get("name"), let endpoint = core.endpointsByName[name] else {
                 throw GatewayError.notFound(request.uri.path)
             }
             let page = EndpointPage(
-                endpoint, breakers: gateway.runtime.breakers, now: EndpointLifecycle.now(), baseURL: Self.baseURL(authority: request.head.authority))
+                endpoint, breakers: core.runtime.breakers, now: EndpointLifecycle.now(), baseURL: Self.baseURL(authority: request.head.authority))
             return try Self.page(templates.page("endpoint", page, layout: .init(title: name, body: "", version: version, script: true)))
         }
         router.get("/portal/assets/{file}") { request, context in
@@ -52,10 +54,11 @@ struct PortalRoutes {
                 status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "no-cache"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: asset.text)))
         }
-        router.get("/portal/usage") { request, _ in
-            try await Self.usage(request, gateway: gateway, adminKey: adminKey, templates: templates, sessions: sessions)
+        router.get("/portal/usage") { request, context in
+            try await Self.usage(request, gateway: gateway, adminKey: cores.core(for: context).adminKey, templates: templates, sessions: sessions)
         }
-        router.post("/portal/login") { request, _ in
+        router.post("/portal/login") { request, context in
+            let adminKey = cores.core(for: context).adminKey
             let form: ByteBuffer
             do {
                 form = try await request.body.collect(upTo: 4096)

@@ -1,10 +1,12 @@
+import Crypto
 import EndpointModel
+import Foundation
 
 /// The one core every front calls (architecture.md, One core, many fronts): the served
-/// endpoints, their metrics, the pipelines, and the recorder of outcomes. Built once when a
-/// gateway starts, so that a front without HTTP (`promptc mcp` over stdio) gets the very
-/// pipeline `promptc serve` runs.
-struct GatewayCore: Sendable {
+/// endpoints, their metrics, the pipelines, the recorder of outcomes, and what the HTTP layer
+/// derives from the routes. It is immutable: a reload builds a new core and swaps it in
+/// (`CoreHolder`), so a request runs start to end on the core it started with.
+final class GatewayCore: Sendable {
     /// In the route table's order.
     let endpoints: [ServedEndpoint]
     let endpointsByPath: [String: ServedEndpoint]
@@ -15,10 +17,59 @@ struct GatewayCore: Sendable {
     let prompts: PromptPipeline
     let chat: ChatPipeline
     let recorder: OutcomeRecorder
+    let runtime: GatewayRuntime
+    let chatTargets: ChatTargets
+    let settings: GatewaySettings
+    let openAPIDocument: OpenAPIDocument
+    /// What opens `/admin/*` and the portal's usage page, from this core's settings.
+    let adminKey: AdminKey
+    /// Methods by path, for every route (`RouteGuardMiddleware`).
+    let routeMethods: [String: [String]]
+    /// Endpoint names by path: a request to an endpoint's path is recorded as that endpoint's.
+    let recordNames: [String: String]
+    /// Paths of endpoints with a response cache, whose every answer says `x-promptc-cache`.
+    let cachedPaths: Set<String>
+    /// Lifecycles by path: every answer of a deprecated or sunsetting endpoint says so.
+    let lifecycles: [String: EndpointLifecycle]
+    /// SHA-256 (hex) of the route table, as `/readyz` reports it.
+    let routesSHA256: String
+    let loadedAt: Date
+
+    /// Builds a core for `table` and `settings`. With `previous` (a reload), the circuit
+    /// breakers, the response cache and consumers' limits carry over where their settings did
+    /// not change: the cache is keyed by each spec's hash, so a changed endpoint misses it.
+    static func load(
+        _ table: RouteTable, settings: GatewaySettings, openAPI: (@Sendable () throws -> [UInt8])?, foundation: GatewayFoundation,
+        previous: GatewayCore?
+    ) throws(RouteLoadError) -> GatewayCore {
+        let breakers = previous.flatMap { $0.settings.circuitBreaker == settings.circuitBreaker ? $0.runtime.breakers : nil }
+            ?? CircuitBreakerRegistry(settings: settings.circuitBreaker)
+        let cache = previous.flatMap { $0.settings.cacheMaxBytes == settings.cacheMaxBytes ? $0.runtime.cache : nil }
+            ?? ResponseCache(maximumBytes: settings.cacheMaxBytes)
+        let runtime = GatewayRuntime(
+            upstream: foundation.upstream, breakers: breakers, metrics: foundation.metrics, cache: cache, logger: foundation.logger,
+            logPrompts: foundation.logPrompts, pricing: settings.pricing, watches: foundation.watches, upstreams: foundation.upstreams)
+        let endpoints = try RouteLoader.endpoints(
+            table, settings: settings, mock: foundation.mock, environment: foundation.environment, breakers: breakers, backoff: Backoff(),
+            faults: foundation.faultInjector)
+        let chatTargets = ChatTargets(
+            settings: settings, endpointModels: table.endpoints.flatMap { $0.models.map(\.model) }, mock: foundation.mock != .off,
+            environment: foundation.environment, breakers: breakers, backoff: Backoff())
+        let known = Set(endpoints.map(\.name)).union(settings.modelGroups.keys)
+        for consumer in settings.consumers {
+            if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {
+                throw RouteLoadError(description: "consumer '\(consumer.name)' lists '\(unknown)', which is not an endpoint of these routes")
+            }
+        }
+        return GatewayCore(
+            endpoints: endpoints, chatTargets: chatTargets, runtime: runtime,
+            consumers: ConsumerDirectory(settings.consumers, carryingOver: previous?.consumers), usage: foundation.usage, settings: settings,
+            openAPI: OpenAPIDocument(make: openAPI), portal: foundation.portal, routesSHA256: Self.digest(table))
+    }
 
     init(
         endpoints: [ServedEndpoint], chatTargets: ChatTargets, runtime: GatewayRuntime, consumers: ConsumerDirectory,
-        usage: UsageRecorder?, settings: GatewaySettings
+        usage: UsageRecorder?, settings: GatewaySettings, openAPI: OpenAPIDocument, portal: Bool, routesSHA256: String
     ) {
         var metrics: [String: EndpointMetrics] = [:]
         for endpoint in endpoints {
@@ -33,6 +84,13 @@ struct GatewayCore: Sendable {
         endpointsByName = Dictionary(endpoints.map { ($0.name, $0) }) { first, _ in first }
         self.metrics = metrics
         self.consumers = consumers
+        self.runtime = runtime
+        self.chatTargets = chatTargets
+        self.settings = settings
+        openAPIDocument = openAPI
+        adminKey = AdminKey(settings)
+        self.routesSHA256 = routesSHA256
+        loadedAt = Date()
         prompts = PromptPipeline(
             consumers: ConsumerStage(directory: consumers), input: InputStage(maxErrorDetails: settings.limits.maxErrorDetails),
             cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
@@ -40,6 +98,28 @@ struct GatewayCore: Sendable {
             consumers: ConsumerStage(directory: consumers), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
             metrics: metrics)
         recorder = OutcomeRecorder(logger: runtime.logger, metrics: metrics, usage: usage, pricing: settings.pricing)
+
+        var methods: [String: [String]] = [:]
+        for endpoint in endpoints { methods[endpoint.definition.path, default: []].append("POST") }
+        methods[ChatFront.completionsPath] = ["POST"]
+        methods[ChatFront.modelsPath] = ["GET"]
+        methods[MCPFront.path] = MCPFront.methods
+        methods.merge(OperationalRoutes.methods) { $0 + $1 }
+        methods.merge(AdminRoutes.methods) { $0 + $1 }
+        if portal { methods.merge(PortalRoutes.methods(endpoints: endpoints)) { $0 + $1 } }
+        routeMethods = methods
+        recordNames = endpointsByPath.mapValues(\.name).merging([ChatFront.completionsPath: "chat"]) { $1 }
+        cachedPaths = Set(endpoints.filter { $0.definition.cache?.ttlMs != nil }.map(\.definition.path))
+        lifecycles = endpointsByPath.compactMapValues(\.lifecycle)
+    }
+
+    /// SHA-256 of the table's JSON with sorted keys: the same routes give the same digest,
+    /// whether they came from routes.json or from specs compiled in memory.
+    static func digest(_ table: RouteTable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(table)) ?? Data()
+        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -8,17 +8,19 @@ final class GatewayRuntime: Sendable {
     let upstream: UpstreamClient
     let breakers: CircuitBreakerRegistry
     let metrics: GatewayMetrics
-    let watches = ConnectionWatchRegistry()
+    let watches: ConnectionWatchRegistry
     let cache: ResponseCache
-    let upstreams = UpstreamStats()
+    let upstreams: UpstreamStats
     let logger: Logger
     let logPrompts: Bool
     let pricing: [String: ModelPrice]
 
     init(
         upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, cache: ResponseCache, logger: Logger, logPrompts: Bool,
-        pricing: [String: ModelPrice]
+        pricing: [String: ModelPrice], watches: ConnectionWatchRegistry = ConnectionWatchRegistry(), upstreams: UpstreamStats = UpstreamStats()
     ) {
+        self.watches = watches
+        self.upstreams = upstreams
         self.cache = cache
         self.pricing = pricing
         self.upstream = upstream

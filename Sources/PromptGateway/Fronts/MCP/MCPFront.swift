@@ -17,13 +17,13 @@ struct MCPFront: RouterMiddleware {
     static let requestIDHeader = "x-request-id"
 
     let sessions: MCPSessions
-    let consumers: ConsumerDirectory
+    let cores: CoreHolder
     let maxBodyBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path == Self.path else { return try await next(request, context) }
         try Self.checkOrigin(request.headers[.origin])
-        let consumer = try admit(ConsumerStage.presentedKey(request.headers))
+        let consumer = try Self.admit(ConsumerStage.presentedKey(request.headers), consumers: cores.core(for: context).consumers)
         var body: Data?
         if request.method == .post {
             if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
@@ -49,7 +49,7 @@ struct MCPFront: RouterMiddleware {
     /// The consumer a request to `/mcp` comes from: like any endpoint, `/mcp` needs a
     /// consumer's key when consumers are configured. Which tools it may see and call is the
     /// toolbox's business.
-    private func admit(_ key: String?) throws(GatewayError) -> String? {
+    private static func admit(_ key: String?, consumers: ConsumerDirectory) throws(GatewayError) -> String? {
         guard !consumers.isEmpty else { return nil }
         guard let key else {
             throw ConsumerStage.unauthorized("/mcp needs a consumer key: send Authorization: Bearer KEY or x-api-key: KEY")

@@ -16,20 +16,22 @@ struct MCPCaller: Sendable {
 struct MCPToolbox: Sendable {
     static let serverName = "promptc"
 
-    let core: GatewayCore
+    /// Each list and call uses the core current at that moment: a session outlives reloads.
+    let cores: CoreHolder
     let version: String
 
     /// The tools `key`'s consumer may call (all of them when no consumers are configured),
     /// less the endpoints that are gone.
     func tools(for key: String?, now: Int64 = EndpointLifecycle.now()) -> [Tool] {
-        let allowed = allowedEndpoints(for: key)
+        let core = cores.current
+        let allowed = allowedEndpoints(for: key, in: core)
         return core.endpoints.filter { endpoint in
             allowed?.contains(endpoint.name) ?? true && !(endpoint.lifecycle?.isGone(at: now) ?? false)
         }.map { Self.tool($0, now: now) }
     }
 
     /// nil for every endpoint; an empty set for a key that is not a consumer's.
-    private func allowedEndpoints(for key: String?) -> Set<String>? {
+    private func allowedEndpoints(for key: String?, in core: GatewayCore) -> Set<String>? {
         guard !core.consumers.isEmpty else { return nil }
         guard let key, let entry = core.consumers.entry(forKey: key) else { return [] }
         return entry.endpoints
@@ -50,6 +52,7 @@ struct MCPToolbox: Sendable {
     /// refusal or failure is an `isError` result with the contract's error object as text.
     /// An unknown tool is the protocol error MCP prescribes.
     func call(_ parameters: CallTool.Parameters, caller: MCPCaller) async throws -> CallTool.Result {
+        let core = cores.current
         guard let endpoint = core.endpointsByName[parameters.name] else {
             throw MCPError.invalidParams("no tool named '\(String(parameters.name.prefix(128)))'")
         }

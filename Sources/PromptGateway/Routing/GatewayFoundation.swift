@@ -1,0 +1,19 @@
+import Logging
+
+/// What a gateway keeps for its whole life, across reloads: the upstream client and its
+/// statistics, the metrics registry, the connection watches its channels report to, the usage
+/// recorder, and how it was started.
+struct GatewayFoundation: Sendable {
+    let upstream: UpstreamClient
+    let metrics: GatewayMetrics
+    let watches: ConnectionWatchRegistry
+    let upstreams: UpstreamStats
+    let usage: UsageRecorder?
+    let logger: Logger
+    let logPrompts: Bool
+    let mock: RouteLoader.MockMode
+    let environment: [String: String]
+    let faultInjector: FaultInjector?
+    /// Whether the portal is served; its routes are part of each core's route methods.
+    let portal: Bool
+}
