@@ -18,6 +18,9 @@ struct ChainStep: Sendable {
     var wire: LazyWire?
     /// Set when the step is `pool/NAME`: each attempt goes to one of its members.
     var pool: Pool?
+    /// The step's index in its chain (a pool member's: its pool's), which `promptc drill`'s
+    /// faults name.
+    var position = 0
 
     /// False when the provider needs a key and its variable is unset (for a pool: every
     /// member's): the step is skipped.

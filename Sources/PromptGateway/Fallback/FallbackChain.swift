@@ -43,8 +43,6 @@ struct FallbackChain: Sendable {
     let policy: FallbackPolicy
     let breakers: CircuitBreakerRegistry
     let backoff: Backoff
-    /// `promptc drill`'s injected failures, by endpoint; nil when serving.
-    var faults: (injector: FaultInjector, endpoint: String)? = nil
 
     /// `affinity` keeps one consumer on one member of a `hash` pool.
     func run<Output: Sendable>(
@@ -83,19 +81,6 @@ struct FallbackChain: Sendable {
                     continue
                 }
                 let start = clock.now
-                if let faults, let injected = faults.injector.failure(endpoint: faults.endpoint, step: index) {
-                    // Neutral for the circuit: one drill run must not open it for the next.
-                    let failure: AttemptFailure
-                    do {
-                        failure = try await FaultInjector.fail(injected, timeout: timeout)
-                    } catch {
-                        lease.end(.neutral)
-                        throw error
-                    }
-                    lease.end(.neutral)
-                    if let failure = decisions.failed(model: lease.target.model, failure, ms: (clock.now - start).milliseconds, now: clock.now) { throw failure }
-                    continue
-                }
                 do throws(AttemptFailure) {
                     let (output, usage) = try await attempt(lease.target, timeout)
                     lease.end(.success)

@@ -41,10 +41,16 @@ public final class FaultInjector: Sendable {
         }
     }
 
-    /// An injected failure as the chain sees it: a timeout takes the attempt's whole timeout,
-    /// as a real one does, so the drill measures the chain against its deadline.
-    static func fail(_ failure: FailureClass, timeout: Duration) async throws -> AttemptFailure {
-        if failure == .timeout { try await Task.sleep(for: timeout) }
-        return AttemptFailure(failure, "injected by promptc drill")
+    /// Fails the attempt as step `step` of `endpoint` is set to fail, if it is: a timeout
+    /// takes the attempt's whole timeout, as a real one does, so the drill measures the chain
+    /// against its deadline. Neutral for the circuit: one drill run must not open it for the next.
+    func failIfInjected(endpoint: String, step: ChainStep, timeout: Duration) async throws(AttemptFailure) {
+        guard let injected = failure(endpoint: endpoint, step: step.position) else { return }
+        if injected == .timeout {
+            do { try await Task.sleep(for: timeout) } catch { throw AttemptFailure(.connection, "cancelled") }
+        }
+        var failure = AttemptFailure(injected, "injected by promptc drill")
+        failure.countsTowardsCircuit = false
+        throw failure
     }
 }

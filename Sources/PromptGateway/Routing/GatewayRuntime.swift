@@ -76,6 +76,7 @@ final class GatewayRuntime: Sendable {
         call.model = step.modelName
         call.parameters = step.parameters
         return try await tracked(step, label: endpoint.name, requestID: requestID, streaming: streaming) { [self] () throws(AttemptFailure) in
+            try await endpoint.faults?.failIfInjected(endpoint: endpoint.name, step: step, timeout: timeout)
             let modelAnswer =
                 if let streaming {
                     try await stream(step, call, streaming)

@@ -13,6 +13,8 @@ struct ServedEndpoint: Sendable {
     /// Each example's output by its rendered user prompt: the mock answers an example's input
     /// with that example's output.
     let exampleAnswers: [String: JSONValue]
+    /// `promptc drill`'s injected failures; nil when serving.
+    let faults: FaultInjector?
     let lifecycle: EndpointLifecycle?
 
     var name: String { definition.name }
@@ -51,11 +53,11 @@ enum RouteLoader {
             } catch {
                 throw RouteLoadError(description: "endpoint '\(definition.name)': its template does not parse: \(error.message)")
             }
-            let steps = try chainSteps(definition, settings: settings, mock: mock, environment: environment)
+            var steps = try chainSteps(definition, settings: settings, mock: mock, environment: environment)
+            for index in steps.indices { steps[index].position = index }
             var policy = definition.fallback
             if mock == .firstModel { policy.retries = 0 }
-            var chain = FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff)
-            chain.faults = faults.map { ($0, definition.name) }
+            let chain = FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff)
             return ServedEndpoint(
                 definition: definition,
                 inputValidator: SchemaValidator(definition.input),
@@ -65,6 +67,7 @@ enum RouteLoader {
                 chain: chain,
                 exampleOutputs: definition.examples.map(\.output),
                 exampleAnswers: exampleAnswers(definition, user: user),
+                faults: faults,
                 lifecycle: EndpointLifecycle(definition.lifecycle) { paths[$0] })
         }
     }
@@ -110,7 +113,7 @@ enum RouteLoader {
             }
             return steps
         }
-        return try definition.models.map { (step) throws(RouteLoadError) in
+        return try definition.models.enumerated().map { (position, step) throws(RouteLoadError) in
             let parameters = definition.parameters.merged(with: step.parameters)
             guard step.isPool else {
                 return try modelStep(
@@ -121,9 +124,11 @@ enum RouteLoader {
                 throw RouteLoadError(description: "endpoint '\(definition.name)' uses \(step.model), which promptc.yaml does not define (is it the one the routes were compiled with?)")
             }
             let members = try pool.members.map { (member) throws(RouteLoadError) in
-                try modelStep(
+                var memberStep = try modelStep(
                     member.model, definition: definition, parameters: parameters, timeoutMs: step.timeoutMs, retries: step.retries,
                     settings: settings, environment: environment)
+                memberStep.position = position
+                return memberStep
             }
             var poolStep = ChainStep(
                 model: step.model, modelName: step.name, provider: mockProvider, apiKey: nil,
