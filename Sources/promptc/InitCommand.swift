@@ -47,6 +47,7 @@ struct InitCommand: ParsableCommand {
             next:
               \(into)promptc check                 # diagnostics for Prompts/
               promptc compile               # writes Generated/: routes.json, openapi.json, Endpoints.swift
+              promptc test --mock           # the examples and tests, without a provider
               promptc serve --mock          # answers each spec's example; open http://127.0.0.1:8080/portal
             """)
     }
@@ -104,6 +105,13 @@ struct InitCommand: ParsableCommand {
         examples:
           - input: { text: "I loved every minute of it." }
             output: { label: positive, score: 0.9 }
+
+        # Cases for promptc test (with the examples): run them on every model of the chain with
+        # promptc test --each-model before a failover puts a model in front of users.
+        tests:
+          - name: sarcasm is not positive
+            input: { text: "Oh great, another Monday." }
+            assert: ["label in [negative, neutral]", "score <= 0"]
 
         """
 
