@@ -98,6 +98,17 @@ struct SpecTestRunnerTests {
         #expect(runner.selected().isEmpty)
     }
 
+    /// Markup, quotes, line breaks and characters XML cannot carry in a case's name or failure
+    /// still make a well-formed file, and read back as written (the impossible ones as U+FFFD).
+    @Test func junitCarriesAnyText() throws {
+        let awkward = "expected <\"a\" & 'b'>\nthen \u{1}"
+        let result = SpecTestResult(endpoint: "e", caseName: awkward, modelUnderTest: nil, answeredBy: nil, failures: [awkward], milliseconds: 3, costUSD: 0)
+        let document = try XMLDocument(data: Data(SpecTestReport.junit([result]).utf8))
+        let failure = try #require(try document.nodes(forXPath: "//failure").first as? XMLElement)
+        #expect(failure.attribute(forName: "message")?.stringValue == "expected <\"a\" & 'b'>\nthen \u{FFFD}")
+        #expect((try document.nodes(forXPath: "//testcase").first as? XMLElement)?.attribute(forName: "name")?.stringValue?.hasPrefix("expected <") == true)
+    }
+
     /// The JUnit file is well-formed XML with the counts and failures CI systems read.
     static func checkJUnit(_ xml: String, tests: Int, failures: Int) throws {
         let document = try XMLDocument(data: Data(xml.utf8))

@@ -35,13 +35,13 @@ struct SVGBarChart {
         let legendHeight = 18.0
         let height = legendHeight + max(1, Double(rows.count)) * rowHeight + 4
         var parts: [String] = [
-            ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(Int(Self.width)) \##(Int(height))" role="img" aria-label="\##(Self.escape(title))">"##,
-            "<title>\(Self.escape(title))</title>",
+            ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \##(Int(Self.width)) \##(Int(height))" role="img" aria-label="\##(XMLText.escape(title))">"##,
+            "<title>\(XMLText.escape(title))</title>",
         ]
         var legendX = 0.0
         for entry in series {
             parts.append(##"<rect x="\##(legendX)" y="3" width="10" height="10" fill="\##(entry.color)"/>"##)
-            parts.append(##"<text x="\##(legendX + 14)" y="12" font-size="11" fill="#5b6475">\##(Self.escape(entry.name))</text>"##)
+            parts.append(##"<text x="\##(legendX + 14)" y="12" font-size="11" fill="#5b6475">\##(XMLText.escape(entry.name))</text>"##)
             legendX += 24 + Double(entry.name.count) * 6.5
         }
         if rows.isEmpty {
@@ -50,12 +50,12 @@ struct SVGBarChart {
         for (index, row) in rows.enumerated() {
             let top = legendHeight + Double(index) * rowHeight
             let label = row.label.count > 18 ? String(row.label.prefix(17)) + "…" : row.label
-            parts.append(##"<text x="0" y="\##(top + Double(series.count) * Self.barHeight / 2 + 4)" font-size="11" fill="#1d2330">\##(Self.escape(label))</text>"##)
+            parts.append(##"<text x="0" y="\##(top + Double(series.count) * Self.barHeight / 2 + 4)" font-size="11" fill="#1d2330">\##(XMLText.escape(label))</text>"##)
             for (position, value) in row.values.enumerated() where position < series.count {
                 let y = top + Double(position) * Self.barHeight
                 let length = max(value > 0 ? 1 : 0, barsWidth * value / scale)
-                parts.append(##"<rect class="bar" x="\##(Self.labelWidth)" y="\##(y)" width="\##(Self.round(length))" height="\##(Self.barHeight - 2)" fill="\##(series[position].color)"><title>\##(Self.escape("\(row.label) \(series[position].name): \(format(value))"))</title></rect>"##)
-                parts.append(##"<text x="\##(Self.round(Self.labelWidth + length + 4))" y="\##(y + Self.barHeight - 3)" font-size="10" fill="#1d2330">\##(Self.escape(format(value)))</text>"##)
+                parts.append(##"<rect class="bar" x="\##(Self.labelWidth)" y="\##(y)" width="\##(Self.round(length))" height="\##(Self.barHeight - 2)" fill="\##(series[position].color)"><title>\##(XMLText.escape("\(row.label) \(series[position].name): \(format(value))"))</title></rect>"##)
+                parts.append(##"<text x="\##(Self.round(Self.labelWidth + length + 4))" y="\##(y + Self.barHeight - 3)" font-size="10" fill="#1d2330">\##(XMLText.escape(format(value)))</text>"##)
             }
         }
         parts.append("</svg>")
@@ -64,21 +64,5 @@ struct SVGBarChart {
 
     private static func round(_ value: Double) -> String {
         String(format: "%.1f", value)
-    }
-
-    /// Text as XML character data or an attribute value.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

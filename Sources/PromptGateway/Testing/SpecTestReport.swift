@@ -62,14 +62,14 @@ public enum SpecTestReport {
         xml += "<testsuites name=\"promptc test\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds(results))\">\n"
         for suite in suites {
             let group = groups[suite] ?? []
-            xml += "  <testsuite name=\"\(escape(suite))\" tests=\"\(group.count)\" failures=\"\(group.count { !$0.passed })\" errors=\"0\" skipped=\"0\" time=\"\(seconds(group))\">\n"
+            xml += "  <testsuite name=\"\(XMLText.escape(suite))\" tests=\"\(group.count)\" failures=\"\(group.count { !$0.passed })\" errors=\"0\" skipped=\"0\" time=\"\(seconds(group))\">\n"
             for result in group {
-                xml += "    <testcase classname=\"\(escape(suite))\" name=\"\(escape(result.caseName))\" time=\"\(seconds([result]))\""
+                xml += "    <testcase classname=\"\(XMLText.escape(suite))\" name=\"\(XMLText.escape(result.caseName))\" time=\"\(seconds([result]))\""
                 guard !result.passed else {
                     xml += "/>\n"
                     continue
                 }
-                xml += ">\n      <failure message=\"\(escape(result.failures.first ?? ""))\" type=\"promptc.test\">\(escape(result.failures.joined(separator: "\n")))</failure>\n    </testcase>\n"
+                xml += ">\n      <failure message=\"\(XMLText.escape(result.failures.first ?? ""))\" type=\"promptc.test\">\(XMLText.escape(result.failures.joined(separator: "\n")))</failure>\n    </testcase>\n"
             }
             xml += "  </testsuite>\n"
         }
@@ -78,25 +78,5 @@ public enum SpecTestReport {
 
     private static func seconds(_ results: [SpecTestResult]) -> String {
         String(format: "%.3f", Double(results.reduce(0) { $0 + $1.milliseconds }) / 1000)
-    }
-
-    /// Text for XML attributes and content; characters XML 1.0 cannot carry become U+FFFD.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "\n": escaped += "&#10;"
-            case "\t", "\r": escaped.unicodeScalars.append(scalar)
-            default:
-                let value = scalar.value
-                let allowed = value >= 0x20 && !(0xFFFE...0xFFFF).contains(value)
-                escaped.unicodeScalars.append(allowed ? scalar : "\u{FFFD}")
-            }
-        }
-        return escaped
     }
 }
