@@ -9,7 +9,8 @@ enum APIVersion {
     static func load(_ path: String, configPath: String?) throws -> RouteTable {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            FileHandle.standardError.write(Data("error: '\(path)' does not exist (give a routes.json or a folder of specs)\n".utf8))
+            let hint = path.hasSuffix("routes.json") ? "run promptc compile and commit Generated/ first, or give OLD" : "give a routes.json or a folder of specs"
+            FileHandle.standardError.write(Data("error: '\(path)' does not exist (\(hint))\n".utf8))
             throw PromptcExit.inputErrors
         }
         if isFolder.boolValue {
