@@ -27,12 +27,14 @@ struct FallbackDrillTests {
 
     /// A chain of two survives each single failure of either step; the failing model's provider
     /// is never called (the failure is injected in the gateway), and the other model answers.
+    /// The timeout is long (the injected one takes all of it) so that real calls to the fake
+    /// never time out on a loaded machine.
     @Test func aChainOfTwoSurvivesEverySingleFailure() async throws {
         let fake = FakeProvider(default: .answer(["label": "positive", "score": 0.9]))
         try await withFake(fake) { port in
             let spec = sentimentSpec(
                 models: ["openai/first", "anthropic/second"],
-                fallback: "fallback:\n  on: [connection, timeout, server_error, invalid_output]\n  timeout: 1s\n  deadline: 20s",
+                fallback: "fallback:\n  on: [connection, timeout, server_error, invalid_output]\n  timeout: 5s\n  deadline: 30s",
                 extra: Self.example)
             let results = try await Self.drill([spec], fakePort: port, mock: false).run(logger: Self.quiet)
             #expect(results.count == 1 + 2 * 4)
@@ -43,7 +45,7 @@ struct FallbackDrillTests {
             #expect(firstFailing.allSatisfy { $0.answeredBy == "anthropic/second" })
             #expect(results.filter { $0.step == 1 }.allSatisfy { $0.answeredBy == "openai/first" })
             // The injected timeout takes the step's timeout, as a real one would.
-            #expect((firstFailing.first { $0.failure == .timeout }?.milliseconds ?? 0) >= 1000)
+            #expect((firstFailing.first { $0.failure == .timeout }?.milliseconds ?? 0) >= 5000)
             // Calls to the first model: the baseline and the four runs where the second fails.
             let firstCalls = fake.received.filter { $0.body["model"] == "first" }.count
             #expect(firstCalls == 5)
