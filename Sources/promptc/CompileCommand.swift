@@ -35,7 +35,7 @@ struct CompileCommand: ParsableCommand {
 
     @Flag(help: ArgumentHelp(
         "With --check, let a breaking change through without a new version.",
-        discussion: "Without it, --check exits 1 when the specs break the contract of the committed routes.json for an endpoint whose version did not change (see promptc diff)."))
+        discussion: "Without it, --check exits 1 when the specs break the contract of the committed routes.json for an endpoint whose version did not change (see promptc diff), and compile warns before writing over it."))
     var allowBreaking = false
 
     @Option(help: "How to print diagnostics: text (on standard error) or json (on standard output).")
@@ -52,8 +52,14 @@ struct CompileCommand: ParsableCommand {
         guard !specs.fails(compilation), let table = compilation.routeTable else { throw PromptcExit.inputErrors }
         let artifacts = ArtifactRenderer.render(table)
         let quiet = format == .json
+        let breaking = allowBreaking ? [] : unversionedBreakingChanges(to: table, in: output)
         if check {
-            try refuseUnversionedBreakingChanges(to: table, in: output)
+            if !breaking.isEmpty {
+                FileHandle.standardError.write(Data((
+                    "error: the specs break the contract of \(output)/routes.json without a new version:\n" + ContractReport.text(breaking)
+                    + "hint: give the endpoint a new version (a new route beside the old one, then deprecate the old), or pass --allow-breaking\n").utf8))
+                throw PromptcExit.inputErrors
+            }
             let stale = ArtifactRenderer.drift(artifacts, in: output)
             guard stale.isEmpty else {
                 FileHandle.standardError.write(Data("\(output)/ is out of date: \(stale.joined(separator: ", ")) differ from what the specs compile to; run 'promptc compile' and commit the result\n".utf8))
@@ -61,6 +67,12 @@ struct CompileCommand: ParsableCommand {
             }
             if !quiet { print("\(output)/ is up to date with \(specs.directory)/ (\(table.endpoints.count) endpoints)") }
             return
+        }
+        if !breaking.isEmpty {
+            // Written all the same: a team may mean it. compile --check will refuse it.
+            FileHandle.standardError.write(Data((
+                "warning: these changes break the contract of the \(output)/routes.json they replace, without a new version:\n"
+                + ContractReport.text(breaking) + "hint: compile --check refuses them unless --allow-breaking is given\n").utf8))
         }
         do {
             try ArtifactRenderer.write(artifacts, to: output)
@@ -73,16 +85,12 @@ struct CompileCommand: ParsableCommand {
         }
     }
 
-    /// The contract's rule for CI: a breaking change needs a new version (a new route beside
-    /// the old one), or `--allow-breaking`. Compared with the committed routes.json, when there is one.
-    private func refuseUnversionedBreakingChanges(to table: RouteTable, in output: String) throws {
-        guard !allowBreaking, let data = FileManager.default.contents(atPath: output + "/routes.json"),
-              let committed = try? RouteTable.read(from: data) else { return }
-        let breaking = ContractDiff.unversionedBreaking(ContractDiff.changes(from: committed, to: table, today: APIVersion.today()))
-        guard !breaking.isEmpty else { return }
-        FileHandle.standardError.write(Data((
-            "error: the specs break the contract of \(output)/routes.json without a new version:\n" + ContractReport.text(breaking)
-            + "hint: give the endpoint a new version (a new route beside the old one, then deprecate the old), or pass --allow-breaking\n").utf8))
-        throw PromptcExit.inputErrors
+    /// The contract's rule: a breaking change needs a new version (a new route beside the old
+    /// one), or `--allow-breaking`. Compared with the routes.json in the output folder (the
+    /// committed one), when there is one.
+    private func unversionedBreakingChanges(to table: RouteTable, in output: String) -> [ContractChange] {
+        guard let data = FileManager.default.contents(atPath: output + "/routes.json"),
+              let committed = try? RouteTable.read(from: data) else { return [] }
+        return ContractDiff.unversionedBreaking(ContractDiff.changes(from: committed, to: table, today: APIVersion.today()))
     }
 }

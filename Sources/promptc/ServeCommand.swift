@@ -73,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
             ])
         }
         let source = self.source
-        let reloads = ReloadService(
+        let reloads = await ReloadService(
             gateway: gateway, source: { try source.load() }, watching: watch ? source.watchedPaths : nil)
         do {
             try await gateway.run(alongside: [reloads]) { port in

@@ -84,7 +84,7 @@ struct ReloadTests {
                 broken.table.endpoints[0].models[0] = .init(model: "pool/missing", provider: "pool", name: "missing", timeoutMs: nil, retries: nil, parameters: .init())
                 #expect(throws: RouteLoadError.self) { try gateway.reload(broken.table, settings: broken.settings, openAPI: nil) }
                 // The source of a reload that throws (specs that do not compile) changes nothing either.
-                let service = ReloadService(gateway: gateway, source: { throw HarnessError("specs do not compile") })
+                let service = await ReloadService(gateway: gateway, source: { throw HarnessError("specs do not compile") })
                 service.reloadOnce()
                 #expect(try await client.post("/v1/sentiment", json: Self.request).status == 200)
                 #expect(try await client.get("/readyz").body == ready.body)

@@ -50,6 +50,12 @@ struct DiffCommandTests {
         #expect(allowed.status == 1, "Generated/ is still stale")
         #expect(!allowed.stderr.contains("without a new version"), "\(allowed.stderr)")
         #expect(allowed.stderr.contains("is out of date"), "\(allowed.stderr)")
+
+        // compile writes it all the same, and says so; then the committed table is the new one.
+        let written = try cli.run("compile")
+        #expect(written.status == 0)
+        #expect(written.stderr.contains("warning: these changes break the contract of the Generated/routes.json they replace"), "\(written.stderr)")
+        #expect(try cli.run("diff").status == 0)
     }
 
     /// A new version is the way to make a breaking change: compile --check does not refuse it.

@@ -20,16 +20,19 @@ public struct ReloadService: Service {
     /// The files to watch (a folder stands for the spec files in it); nil: signals only.
     let watched: [String]?
     let interval: Duration
+    let signals: UnixSignalsSequence
 
-    public init(gateway: Gateway, source: @escaping RouteSource, watching watched: [String]? = nil, interval: Duration = .milliseconds(500)) {
+    /// Traps `SIGHUP` at once: made before the server starts, a signal that arrives as soon as
+    /// it answers is a reload, not the default action (the end of the process).
+    public init(gateway: Gateway, source: @escaping RouteSource, watching watched: [String]? = nil, interval: Duration = .milliseconds(500)) async {
         self.gateway = gateway
         self.source = source
         self.watched = watched
         self.interval = interval
+        signals = await UnixSignalsSequence(trapping: .sighup)
     }
 
     public func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in signals.cancelOnGracefulShutdown() {

@@ -1,4 +1,6 @@
 import EndpointModel
+import GRDB
+
 /// Where usage records are kept: an SQLite file, or PostgreSQL for a `postgres://` URL.
 public protocol UsageStore: Sendable {
     func write(_ records: [UsageRecord]) async throws
@@ -19,7 +21,18 @@ public enum UsageStores {
         if DatabaseURL.isPostgres(database) {
             return try await PostgresUsageStore.connect(url: database)
         }
-        return try SQLiteUsageStore(path: database)
+        // Turning WAL on takes the file's lock, and SQLite answers "busy" at once, without its
+        // busy timeout, when another process is doing the same (two `promptc mcp` started
+        // together): such an open is tried again, for up to 5 s.
+        var tries = 0
+        while true {
+            do {
+                return try SQLiteUsageStore(path: database)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && tries < 100 {
+                tries += 1
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
     }
 
     /// `database` for messages: a URL's password replaced by `***`.
