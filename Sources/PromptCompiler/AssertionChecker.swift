@@ -23,6 +23,10 @@ struct AssertionChecker {
 
     private func parse(_ text: String) throws -> Assertion {
         let syntax = "write it as 'PATH OP VALUE', e.g. 'score <= 0' or 'label in [negative, neutral]'"
+        // The value is read as YAML on a line of its own: a second line would be read as more YAML.
+        guard !text.contains(where: \.isNewline) else {
+            throw Problem(code: .invalidAssertion, message: "an assert is one line, and this one has \(text.split(whereSeparator: \.isNewline).count)", hint: syntax)
+        }
         let scalars = Array(text.unicodeScalars)
         var index = 0
         func skipSpaces() { while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 } }

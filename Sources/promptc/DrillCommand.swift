@@ -29,19 +29,11 @@ struct DrillCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let compilation = specs.compile()
-        specs.report(compilation, format: .text)
-        guard !specs.fails(compilation), let table = compilation.routeTable else { throw PromptcExit.inputErrors }
+        let (table, compilation) = try specs.compiledRoutes()
         var drill = FallbackDrill(table: table, settings: compilation.settings, environment: ProcessInfo.processInfo.environment)
         drill.mock = mock
         drill.filter = filter
-        let results: [DrillResult]
-        do {
-            results = try await drill.run(logger: Logger(label: "promptc", factory: { _ in SwiftLogNoOpLogHandler() }))
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            throw PromptcExit.runtimeFailure
-        }
+        let results = try await SpecOptions.runInProcess { (logger) throws(RouteLoadError) in try await drill.run(logger: logger) }
         guard !results.isEmpty else {
             FileHandle.standardError.write(Data("error: nothing to drill\(filter.map { ": no endpoint matches '\($0)'" } ?? "")\n".utf8))
             throw PromptcExit.inputErrors

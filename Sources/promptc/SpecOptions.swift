@@ -1,5 +1,8 @@
 import ArgumentParser
+import EndpointModel
 import Foundation
+import Logging
+import PromptGateway
 import PromptCompiler
 import SpecFrontEnd
 
@@ -47,6 +50,26 @@ struct SpecOptions: ParsableArguments {
         var compilation = PromptCompiler.compile(directory: folder.isEmpty ? "." : folder, configPath: configPath)
         compilation.diagnostics = compilation.diagnostics.filter { $0.location.file == file || $0.location.file == directory || $0.location.file == configPath }
         return compilation
+    }
+
+    /// The specs compiled for a command that runs them (`test`, `drill`): the diagnostics on
+    /// standard error, and exit 1 when they fail.
+    func compiledRoutes() throws -> (table: RouteTable, compilation: Compilation) {
+        let compilation = compile()
+        report(compilation, format: .text)
+        guard !fails(compilation), let table = compilation.routeTable else { throw PromptcExit.inputErrors }
+        return (table, compilation)
+    }
+
+    /// Runs the endpoints in-process with no logs (the command prints its own report); routes
+    /// that do not load are exit 3, as for serve.
+    static func runInProcess<T>(_ body: (Logger) async throws(RouteLoadError) -> T) async throws -> T {
+        do {
+            return try await body(Logger(label: "promptc", factory: { _ in SwiftLogNoOpLogHandler() }))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
     }
 
     /// Whether the compilation fails: errors, or warnings under `--strict`.

@@ -37,20 +37,12 @@ struct TestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let compilation = specs.compile()
-        specs.report(compilation, format: .text)
-        guard !specs.fails(compilation), let table = compilation.routeTable else { throw PromptcExit.inputErrors }
+        let (table, compilation) = try specs.compiledRoutes()
         var runner = SpecTestRunner(table: table, cases: compilation.tests, settings: compilation.settings, environment: ProcessInfo.processInfo.environment)
         runner.mock = mock
         runner.eachModel = eachModel
         runner.filter = filter
-        let results: [SpecTestResult]
-        do {
-            results = try await runner.run(logger: Logger(label: "promptc", factory: { _ in SwiftLogNoOpLogHandler() }))
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            throw PromptcExit.runtimeFailure
-        }
+        let results = try await SpecOptions.runInProcess { (logger) throws(RouteLoadError) in try await runner.run(logger: logger) }
         guard !results.isEmpty else {
             let what = filter.map { "no endpoint or case matches '\($0)'" } ?? "the specs have no examples or tests"
             FileHandle.standardError.write(Data("error: nothing to test: \(what)\n".utf8))

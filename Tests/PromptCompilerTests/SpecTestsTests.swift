@@ -62,6 +62,7 @@ struct SpecTestsTests {
             ("note matches '('", .invalidAssertion, "is not a regular expression"),
             ("score.x == 1", .invalidAssertion, "'score' is a number and has no 'x'"),
             ("score ==", .invalidAssertion, "has no value"),
+            ("label == positive\\nscore: 1", .invalidAssertion, "an assert is one line, and this one has 2"),
         ]
         for (assertion, code, message) in cases {
             let errors = Self.errors(assertion)

@@ -66,7 +66,8 @@ enum RouteLoader {
                 userTemplate: user,
                 chain: chain,
                 exampleOutputs: definition.examples.map(\.output),
-                exampleAnswers: exampleAnswers(definition, user: user),
+                // Only the mock reads them: rendering every example costs start-up time otherwise.
+                exampleAnswers: mock == .off ? [:] : exampleAnswers(definition, user: user),
                 faults: faults,
                 lifecycle: EndpointLifecycle(definition.lifecycle) { paths[$0] })
         }

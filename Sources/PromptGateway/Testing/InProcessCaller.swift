@@ -36,9 +36,7 @@ struct InProcessCaller: Sendable {
 
     /// Whether the endpoint answers 410 today (retired, or past its sunset).
     func isGone(_ endpoint: ServedEndpoint) -> Bool {
-        guard let lifecycle = endpoint.lifecycle else { return false }
-        do { try lifecycle.admit(at: EndpointLifecycle.now()) } catch { return true }
-        return false
+        endpoint.lifecycle?.isGone(at: EndpointLifecycle.now()) ?? false
     }
 
     func call(_ endpoint: ServedEndpoint, input: JSONValue, front: String) async -> Result {
