@@ -7,7 +7,8 @@ import PackageDescription
 //                  schemas and their validator, templates, the route table format
 //   PromptCompiler spec trees -> checked EndpointModel values -> artifacts in Generated/
 //   PromptGateway  the runtime: loads the route table, serves it over HTTP (Hummingbird), and
-//                  calls providers through each endpoint's fallback chain (AsyncHTTPClient);
+//                  calls providers through each endpoint's fallback chain (its own HTTP/1.1
+//                  client on SwiftNIO: Upstream/HTTP1);
 //                  its fronts (REST, SSE, the OpenAI-compatible API, MCP) share one pipeline
 //   promptc        the command-line interface
 let package = Package(
@@ -59,7 +60,6 @@ let package = Package(
                 "EndpointModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -67,6 +67,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -126,6 +127,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MCP", package: "swift-sdk"),
             ]

@@ -23,7 +23,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "Benchmarks"
 WORK = BENCH / ".work"
 
-FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT = 18101, 18102, 18103, 18104
+FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT = 18101, 18102, 18103, 18104, 18105, 18106
+VENV = BENCH / ".venv"
 BODY = '{"text":"I loved every minute of it, and the ending was perfect.","language":"en"}'
 ENV = dict(os.environ, PROMPTC_BENCH_KEY="bench-key-not-secret")
 
@@ -47,6 +48,19 @@ TARGETS = {
     "nginx_stream": ("(t) nginx, proxying the fake stream", PROXY_PORT, "POST", "/stream/v1/chat/completions", CHAT_STREAM, SSE),
 }
 
+# The peers, on the same fake with the same sentiment function and a fallback of two models:
+# BAML's `baml-cli serve` (Benchmarks/Peers/baml_src) and LiteLLM's proxy with one worker
+# (Benchmarks/Peers/litellm.yaml), each given its best case (BAML's per-call log off; LiteLLM
+# with no master key, so no key check). The same body as promptc's, in each one's own shape.
+BAML_BODY = '{"text":"I loved every minute of it, and the ending was perfect.","language":"en"}'
+LITELLM_BODY = ('{"model":"bench","temperature":0,"max_tokens":100,"messages":['
+                '{"role":"system","content":"You are a precise sentiment classifier. Answer only with the requested JSON."},'
+                '{"role":"user","content":"Language: en\\nText:\\nI loved every minute of it, and the ending was perfect."}]}')
+PEERS = {
+    "baml": ("BAML `baml-cli serve`, fallback client", BAML_PORT, "POST", "/call/ClassifySentiment", BAML_BODY, None),
+    "litellm": ("LiteLLM proxy, 1 worker, fallbacks", LITELLM_PORT, "POST", "/v1/chat/completions", LITELLM_BODY, None),
+}
+
 
 class Processes:
     """Every process this run started, stopped in reverse order on exit."""
@@ -54,9 +68,9 @@ class Processes:
     def __init__(self):
         self.running = []
 
-    def start(self, name, argv, **kwargs):
+    def start(self, name, argv, env=None, **kwargs):
         log = open(WORK / f"{name}.log", "wb")
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=ENV, **kwargs)
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or ENV, **kwargs)
         self.running.append((name, process))
         return process
 
@@ -137,6 +151,35 @@ def compile_specs(promptc, prompts, output, config=None):
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=ENV)
 
 
+def process_tree(pid):
+    """`pid` and every process below it (nginx's workers, a Python server's children)."""
+    children = {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def cpu_seconds(pids):
+    """User plus system CPU time the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid, field="VmRSS"):
     try:
         for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -163,6 +206,33 @@ class RSSSampler(threading.Thread):
         self.stopping.set()
         self.join()
         return self.peak
+
+
+class TreeRSSSampler(RSSSampler):
+    """The largest resident set of a process tree seen while a load runs (nginx's master and
+    workers together, say)."""
+
+    def __init__(self, pids):
+        super().__init__(pids[0])
+        self.pids = pids
+
+    def run(self):
+        while not self.stopping.is_set():
+            self.peak = max(self.peak, sum(rss_kib(pid) for pid in self.pids))
+            time.sleep(0.05)
+
+
+def measure_server(pid, port, method, path, body, connections, seconds, threads, accept=None):
+    """A wrk run against one server, with that server's CPU per request (its whole process
+    tree's user and system time over the run, divided by the requests) and peak resident set."""
+    pids = process_tree(pid)
+    sampler = TreeRSSSampler(pids)
+    sampler.start()
+    before = cpu_seconds(pids)
+    result = wrk(port, method, path, connections, seconds, threads=threads, body=body, accept=accept)
+    result["cpu_us"] = (cpu_seconds(pids) - before) / max(result["requests"], 1) * 1e6
+    result["rss_kib"] = sampler.stop()
+    return result
 
 
 def time_to_first_byte(port, path, body, accept, requests):
@@ -251,6 +321,29 @@ def ms(microseconds):
     return f"{microseconds / 1000:.2f}"
 
 
+SECTIONS = ("peers", "throughput", "rate", "streams", "startup")
+
+
+def start_peers(processes):
+    """BAML's and LiteLLM's servers from the venv `Benchmarks/run` made, once they answer."""
+    env = dict(ENV, BENCH_FAKE_BASE_URL=f"http://127.0.0.1:{FAKE_PORT}/v1", BAML_LOG="warn",
+               LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY="true",
+               LITELLM_LOG="ERROR")
+    baml = processes.start("baml", [str(VENV / "bin" / "baml-cli"), "serve", "--from", str(BENCH / "Peers" / "baml_src"),
+                                    "--port", str(BAML_PORT)], env=env, cwd=WORK)
+    litellm_config = fill("Peers/litellm.yaml", "litellm.yaml", FAKE_PORT=FAKE_PORT)
+    litellm = processes.start("litellm", [str(VENV / "bin" / "litellm"), "--config", str(litellm_config), "--host", "127.0.0.1",
+                                          "--port", str(LITELLM_PORT), "--num_workers", "1"], env=env, cwd=WORK)
+    wait_until_answers(BAML_PORT, "/", baml, timeout=60)
+    wait_until_answers(LITELLM_PORT, "/health/liveliness", litellm, timeout=120)
+    for key, process in (("baml", baml), ("litellm", litellm)):
+        _, port, method, path, body, accept = PEERS[key]
+        status = http_status(port, method, path, body.encode(), accept)
+        if status != 200:
+            sys.exit(f"error: {path} on port {port} answered {status}; see {WORK}/{key}.log")
+    return {"baml": baml, "litellm": litellm}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
@@ -259,18 +352,28 @@ def main():
     parser.add_argument("--endpoints", type=int, default=1000, help="endpoints for start-up and compile (default 1000)")
     parser.add_argument("--runs", type=int, default=5, help="runs of the start-up and compile measurements")
     parser.add_argument("--ttfb-requests", type=int, default=300, help="requests per time-to-first-byte measurement")
+    parser.add_argument("--peer-connections", type=int, default=32, help="connections of the peer table's runs (default 32)")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"what to measure, comma-separated (default all: {','.join(SECTIONS)})")
     args = parser.parse_args()
     connection_counts = [int(c) for c in args.connections.split(",")]
+    sections = set(args.sections.split(","))
+    if sections - set(SECTIONS):
+        sys.exit(f"error: unknown sections {sorted(sections - set(SECTIONS))}; choose from {','.join(SECTIONS)}")
+    if "peers" in sections and not (VENV / "bin" / "baml-cli").exists():
+        sys.exit(f"error: the peers need {VENV} with baml-py and litellm[proxy]; Benchmarks/run makes it")
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT):
+    for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT):
         if not port_is_free(port):
-            sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18104")
+            sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18106")
     promptc = promptc_binary()
     config = fill("promptc.yaml", "promptc.yaml", FAKE_PORT=FAKE_PORT)
     compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
 
+    throughput, fixed, first_byte, peers = {}, {}, {}, {}
+    rss_at_rate = rss_peak = None
     with Processes() as processes:
         fake = start_nginx(processes, "fake-provider", "nginx/fake-provider.conf", PORT=FAKE_PORT)
         proxy = start_nginx(processes, "proxy", "nginx/proxy.conf", PORT=PROXY_PORT, UPSTREAM_PORT=FAKE_PORT)
@@ -285,7 +388,17 @@ def main():
             if status != 200:
                 sys.exit(f"error: POST {path} on port {port} answered {status}; see {WORK}")
 
-        throughput = {}
+        if "peers" in sections:
+            # One load for all four: wrk with one thread and --peer-connections connections.
+            started = start_peers(processes)
+            servers = {"nginx_proxy": (TARGETS["nginx_proxy"], proxy.pid), "promptc_openai": (TARGETS["promptc_openai"], gateway.pid),
+                       "baml": (PEERS["baml"], started["baml"].pid), "litellm": (PEERS["litellm"], started["litellm"].pid)}
+            for key, ((label, port, method, path, body, accept), pid) in servers.items():
+                print(f"  peers: {label}: {args.peer_connections} connections, {args.duration} s", file=sys.stderr)
+                wrk(port, method, path, args.peer_connections, 3, threads=1, body=body, accept=accept)  # warm-up
+                peers[key] = measure_server(pid, port, method, path, body, args.peer_connections, args.duration, 1, accept)
+            for process in started.values():
+                processes.stop(process)
 
         def measure_throughput(keys):
             for key in keys:
@@ -293,89 +406,124 @@ def main():
                 wrk(port, method, path, max(connection_counts), 3, body=body, accept=accept)  # warm-up: connections and pools filled
                 for connections in connection_counts:
                     print(f"  {label}: {connections} connections, {args.duration} s", file=sys.stderr)
-                    throughput[key, connections] = wrk(port, method, path, connections, args.duration, body=body, accept=accept)
+                    pid = {PROMPTC_PORT: gateway.pid, PROXY_PORT: proxy.pid, FAKE_PORT: fake.pid}[port]
+                    throughput[key, connections] = measure_server(pid, port, method, path, body, connections, args.duration, 2, accept)
 
         # The streaming rows run last, after the fixed-rate run, so the memory figures are the
         # plain endpoint's (memory a process took for 64 streams at once is not given back).
         streaming = [key for key in TARGETS if TARGETS[key][5] == SSE]
-        measure_throughput([key for key in TARGETS if key not in streaming])
+        if "throughput" in sections:
+            measure_throughput([key for key in TARGETS if key not in streaming])
 
-        fixed = {}
-        sampler = None
-        for key in ("promptc_openai", "nginx_proxy", "fake_direct"):
-            label, port, method, path, _, _ = TARGETS[key]
-            print(f"  {label}: {args.rate} requests/s, 16 connections, {args.duration} s", file=sys.stderr)
-            if key == "promptc_openai":
-                sampler = RSSSampler(gateway.pid)
-                sampler.start()
-            fixed[key] = wrk(port, method, path, 16, args.duration, rate=args.rate)
-            if key == "promptc_openai":
-                rss_at_rate = sampler.stop()
+        if "rate" in sections:
+            for key in ("promptc_openai", "nginx_proxy", "fake_direct"):
+                label, port, method, path, _, _ = TARGETS[key]
+                print(f"  {label}: {args.rate} requests/s, 16 connections, {args.duration} s", file=sys.stderr)
+                if key == "promptc_openai":
+                    sampler = RSSSampler(gateway.pid)
+                    sampler.start()
+                fixed[key] = wrk(port, method, path, 16, args.duration, rate=args.rate)
+                if key == "promptc_openai":
+                    rss_at_rate = sampler.stop()
         rss_peak = rss_kib(gateway.pid, "VmHWM")
 
-        measure_throughput(streaming)
-        first_byte = {}
-        for key in ("promptc_stream", "promptc_chat_stream", "nginx_stream"):
-            label, port, _, path, body, accept = TARGETS[key]
-            print(f"  {label}: time to first byte, {args.ttfb_requests} requests", file=sys.stderr)
-            first_byte[key] = time_to_first_byte(port, path, body, accept, args.ttfb_requests)
+        if "streams" in sections:
+            measure_throughput(streaming)
+            for key in ("promptc_stream", "promptc_chat_stream", "nginx_stream"):
+                label, port, _, path, body, accept = TARGETS[key]
+                print(f"  {label}: time to first byte, {args.ttfb_requests} requests", file=sys.stderr)
+                first_byte[key] = time_to_first_byte(port, path, body, accept, args.ttfb_requests)
         processes.stop(gateway)
         processes.stop(proxy)
         processes.stop(fake)
 
-        print(f"  start-up and compile with {args.endpoints} endpoints", file=sys.stderr)
-        many = WORK / "many-prompts"
-        generate_sentiment_copies(many, args.endpoints)
-        compile_specs(promptc, many, WORK / "many-generated", config)
-        startup_ms, startup_runs = measure_startup(processes, promptc, WORK / "many-generated" / "routes.json",
-                                                   config, args.runs)
-        compile_s, compile_runs = measure_compile(promptc, many, args.runs)
+        if "startup" in sections:
+            print(f"  start-up and compile with {args.endpoints} endpoints", file=sys.stderr)
+            many = WORK / "many-prompts"
+            generate_sentiment_copies(many, args.endpoints)
+            compile_specs(promptc, many, WORK / "many-generated", config)
+            startup_ms, startup_runs = measure_startup(processes, promptc, WORK / "many-generated" / "routes.json",
+                                                       config, args.runs)
+            compile_s, compile_runs = measure_compile(promptc, many, args.runs)
 
-    print()
-    print(f"Throughput: wrk, 2 threads, {args.duration} s per run, body {len(BODY)} bytes; "
-          "latency in ms")
-    print()
-    header = "| target |" + "".join(f" req/s @{c} | p50 @{c} | p99 @{c} |" for c in connection_counts)
-    print(header)
-    print("|---|" + "---:|---:|---:|" * len(connection_counts))
-    for key, (label, *_) in TARGETS.items():
-        cells = "".join(
-            f" {throughput[key, c]['rps']:,.0f} | {ms(throughput[key, c]['p50_us'])} | {ms(throughput[key, c]['p99_us'])} |"
-            for c in connection_counts)
-        print(f"| {label} |{cells}")
-    ratios = [throughput["promptc_openai", c]["rps"] / throughput["nginx_proxy", c]["rps"] for c in connection_counts]
-    print("| **ratio (a) / (b)** |" + "".join(f" **{r:.2f}×** | | |" for r in ratios))
-    stream_ratios = [throughput["promptc_stream", c]["rps"] / throughput["nginx_stream", c]["rps"] for c in connection_counts]
-    print("| **ratio (s) / (t)** |" + "".join(f" **{r:.2f}×** | | |" for r in stream_ratios))
-    print()
-    print(f"Time to first byte of a stream, {args.ttfb_requests} requests one at a time, each on a new connection; ms")
-    print()
-    print("| target | median | p99 |")
-    print("|---|---:|---:|")
-    for key, (median, p99) in first_byte.items():
-        print(f"| {TARGETS[key][0]} | {median:.2f} | {p99:.2f} |")
-    print()
-    print(f"Fixed rate: {args.rate} requests/s, 16 connections, {args.duration} s; latency in ms")
-    print()
-    print("| target | achieved req/s | p50 | p90 | p99 | max |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for key in fixed:
-        r = fixed[key]
-        print(f"| {TARGETS[key][0]} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | {ms(r['p99_us'])} | {ms(r['max_us'])} |")
-    added = (fixed["promptc_openai"]["p99_us"] - fixed["fake_direct"]["p99_us"]) / 1000
+    if peers:
+        print()
+        print(f"Peers: wrk, 1 thread, {args.peer_connections} connections, {args.duration} s each, on the same fake; "
+              "CPU per request is the server's whole process tree (user + system) over the run")
+        print()
+        print("| target | req/s | × nginx | CPU per request | × nginx | peak RSS | p50 (ms) | p99 (ms) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        base = peers["nginx_proxy"]
+        labels = {"nginx_proxy": "nginx as a plain reverse proxy", "promptc_openai": "**promptc**, prompt endpoint (sentiment)",
+                  "baml": PEERS["baml"][0], "litellm": PEERS["litellm"][0]}
+        for key, r in peers.items():
+            print(f"| {labels[key]} | {r['rps']:,.0f} | {r['rps'] / base['rps']:.2f}× | {r['cpu_us']:,.0f} µs | "
+                  f"{r['cpu_us'] / base['cpu_us']:.1f}× | {r['rss_kib'] / 1024:.0f} MiB | {ms(r['p50_us'])} | {ms(r['p99_us'])} |")
+
+    if throughput:
+        keys = [key for key in TARGETS if (key, connection_counts[0]) in throughput]
+        print()
+        print(f"Throughput: wrk, 2 threads, {args.duration} s per run, body {len(BODY)} bytes; latency in ms; "
+              "CPU per request in µs (the server's process tree)")
+        print()
+        header = "| target |" + "".join(f" req/s @{c} | CPU @{c} | p50 @{c} | p99 @{c} |" for c in connection_counts)
+        print(header)
+        print("|---|" + "---:|---:|---:|---:|" * len(connection_counts))
+        for key in keys:
+            cells = "".join(
+                f" {throughput[key, c]['rps']:,.0f} | {throughput[key, c]['cpu_us']:,.0f} | {ms(throughput[key, c]['p50_us'])} | "
+                f"{ms(throughput[key, c]['p99_us'])} |"
+                for c in connection_counts)
+            print(f"| {TARGETS[key][0]} |{cells}")
+        if "promptc_openai" in keys and "nginx_proxy" in keys:
+            ratios = [throughput["promptc_openai", c]["rps"] / throughput["nginx_proxy", c]["rps"] for c in connection_counts]
+            print("| **ratio (a) / (b)** |" + "".join(f" **{r:.2f}×** | | | |" for r in ratios))
+        if "promptc_stream" in keys and "nginx_stream" in keys:
+            stream_ratios = [throughput["promptc_stream", c]["rps"] / throughput["nginx_stream", c]["rps"] for c in connection_counts]
+            print("| **ratio (s) / (t)** |" + "".join(f" **{r:.2f}×** | | | |" for r in stream_ratios))
+
+    if first_byte:
+        print()
+        print(f"Time to first byte of a stream, {args.ttfb_requests} requests one at a time, each on a new connection; ms")
+        print()
+        print("| target | median | p99 |")
+        print("|---|---:|---:|")
+        for key, (median, p99) in first_byte.items():
+            print(f"| {TARGETS[key][0]} | {median:.2f} | {p99:.2f} |")
+
+    if fixed:
+        print()
+        print(f"Fixed rate: {args.rate} requests/s, 16 connections, {args.duration} s; latency in ms")
+        print()
+        print("| target | achieved req/s | p50 | p90 | p99 | max |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for key in fixed:
+            r = fixed[key]
+            print(f"| {TARGETS[key][0]} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | {ms(r['p99_us'])} | {ms(r['max_us'])} |")
+
     print()
     print("| measure | result | target |")
     print("|---|---:|---:|")
-    worst = min(ratios)
-    print(f"| throughput, promptc / nginx proxy (lowest over connection counts) | {worst:.2f}× | ≥ 0.5× |")
-    print(f"| p99 added over the fake at {args.rate} req/s | {added:.2f} ms | ≤ 1 ms |")
-    print(f"| promptc resident memory at {args.rate} req/s (peak sampled) | {rss_at_rate / 1024:.1f} MiB | ≤ 64 MiB |")
-    print(f"| promptc resident memory, peak before the streaming rows (VmHWM) | {rss_peak / 1024:.1f} MiB | |")
-    print(f"| start-up to /readyz, {args.endpoints} endpoints (median of {args.runs}) | {startup_ms:.0f} ms | < 200 ms |")
-    print(f"| compile of {args.endpoints} specs (median of {args.runs}) | {compile_s:.2f} s | < 1 s |")
-    print()
-    print(f"start-up runs (ms): {', '.join(f'{t:.0f}' for t in startup_runs)}; "
-          f"compile runs (s): {', '.join(f'{t:.2f}' for t in compile_runs)}")
+    if peers:
+        print(f"| throughput, promptc / nginx proxy (peer table) | {peers['promptc_openai']['rps'] / peers['nginx_proxy']['rps']:.2f}× | ≥ 0.5× |")
+        for key in ("baml", "litellm"):
+            print(f"| promptc / {key}: throughput, CPU per request | {peers['promptc_openai']['rps'] / peers[key]['rps']:.1f}×, "
+                  f"{peers['promptc_openai']['cpu_us'] / peers[key]['cpu_us']:.2f}× | > 1×, < 1× |")
+    if throughput and "promptc_openai" in keys:
+        worst = min(throughput["promptc_openai", c]["rps"] / throughput["nginx_proxy", c]["rps"] for c in connection_counts)
+        print(f"| throughput, promptc / nginx proxy (lowest over connection counts) | {worst:.2f}× | ≥ 0.5× |")
+    if fixed:
+        added = (fixed["promptc_openai"]["p99_us"] - fixed["fake_direct"]["p99_us"]) / 1000
+        print(f"| p99 added over the fake at {args.rate} req/s | {added:.2f} ms | ≤ 1 ms |")
+        print(f"| promptc resident memory at {args.rate} req/s (peak sampled) | {rss_at_rate / 1024:.1f} MiB | ≤ 64 MiB |")
+    if rss_peak:
+        print(f"| promptc resident memory, peak before the streaming rows (VmHWM) | {rss_peak / 1024:.1f} MiB | ≤ 64 MiB |")
+    if "startup" in sections:
+        print(f"| start-up to /readyz, {args.endpoints} endpoints (median of {args.runs}) | {startup_ms:.0f} ms | < 200 ms |")
+        print(f"| compile of {args.endpoints} specs (median of {args.runs}) | {compile_s:.2f} s | < 1 s |")
+        print()
+        print(f"start-up runs (ms): {', '.join(f'{t:.0f}' for t in startup_runs)}; "
+              f"compile runs (s): {', '.join(f'{t:.2f}' for t in compile_runs)}")
 
 
 if __name__ == "__main__":

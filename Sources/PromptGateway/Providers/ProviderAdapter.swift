@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import EndpointModel
 import Foundation
 
@@ -7,9 +6,9 @@ struct ProviderRequest: Sendable {
     var url: String
     var headers: [(String, String)]
     var body: [UInt8]
-    /// The URL and headers already in AsyncHTTPClient's form, when the request came from a
-    /// template: parsing the URL cost about 4 % of a request.
-    var prepared: HTTPClient.Request?
+    /// The URL and headers already parsed and encoded, when the request came from a template:
+    /// parsing the URL cost about 4 % of a request.
+    var prepared: UpstreamTarget?
 }
 
 /// What a request to one model for one endpoint carries besides the prompt. It is made once per
@@ -23,9 +22,9 @@ struct RequestTemplate: Sendable {
     var fixedMembers: [UInt8]
     /// Appended to the system prompt: OpenAI's json_object mode carries the schema there.
     var systemSuffix: String?
-    /// `url` and `headers` as AsyncHTTPClient takes them; nil when the URL does not parse, and
-    /// the call then fails as `connection`, saying so.
-    var prepared: HTTPClient.Request?
+    /// `url` and `headers` parsed and encoded; nil when the URL does not parse, and the call then
+    /// fails as `connection`, saying so.
+    var prepared: UpstreamTarget?
 
     init(url: String, headers: [(String, String)], fixedMembers: [String: JSONValue], systemSuffix: String? = nil) {
         self.url = url
@@ -34,7 +33,7 @@ struct RequestTemplate: Sendable {
         CanonicalJSON.append(.object(fixedMembers), to: &encoded)
         self.fixedMembers = Array(encoded.dropFirst().dropLast())
         self.systemSuffix = systemSuffix
-        prepared = UpstreamClient.request(url: url, headers: headers)
+        prepared = UpstreamTarget(url: url, headers: headers)
     }
 
     /// This template with more fixed members (and another URL): how a streaming request is made
@@ -47,7 +46,7 @@ struct RequestTemplate: Sendable {
         copy.fixedMembers.append(contentsOf: encoded.dropFirst().dropLast())
         if let url {
             copy.url = url
-            copy.prepared = UpstreamClient.request(url: url, headers: headers)
+            copy.prepared = UpstreamTarget(url: url, headers: headers)
         }
         return copy
     }

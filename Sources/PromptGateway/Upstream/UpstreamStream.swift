@@ -1,7 +1,5 @@
-import AsyncHTTPClient
 import EndpointModel
 import NIOCore
-import NIOHTTP1
 
 /// What bounds one streamed attempt (gateway-contract.md, Streaming).
 struct StreamLimits: Sendable {
@@ -23,62 +21,43 @@ extension UpstreamClient {
         _ request: ProviderRequest, limits: StreamLimits, decoder: some ProviderStreamDecoder,
         onDeltas: @escaping @Sendable ([StreamDelta]) -> Void
     ) async throws(AttemptFailure) {
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = .POST
-        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
-        outgoing.body = .bytes(ByteBuffer(bytes: request.body))
-        let prepared = outgoing
+        let target = try Self.target(of: request)
         let watch = StreamWatch(firstToken: limits.firstToken, gap: limits.gap, end: limits.end)
         let http = self.http
+        let body = request.body
+        let deadline = NIODeadline.now() + .nanoseconds(max((limits.end - ContinuousClock.now).nanoseconds, 0))
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watch.run() }
                 group.addTask {
-                    try await Self.read(prepared, http: http, headDeadline: limits.end, decoder: decoder, watch: watch, onDeltas: onDeltas)
+                    let (_, stream) = try await http.stream(target, body: body, deadline: deadline, bounds: Self.bounds)
+                    try await Self.read(stream, decoder: decoder, watch: watch, onDeltas: onDeltas)
                 }
                 defer { group.cancelAll() }
                 try await group.next()
             }
-        } catch let failure as AttemptFailure {
-            throw failure
         } catch let expired as StreamWatch.Expired {
             throw expired.beforeFirstToken
                 ? AttemptFailure(.timeout, "no first token within \(limits.firstToken.milliseconds) ms")
                 : AttemptFailure(.timeout, "the stream stalled for more than \(limits.gap.milliseconds) ms")
-        } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
-            throw Self.poolWaitTimeout(limits.firstToken)
-        } catch let error as HTTPClientError {
-            throw Self.classify(error, timeout: limits.gap)
         } catch is ServerSentEventParser.Oversized {
             throw AttemptFailure(.invalidOutput, "a stream event is larger than \(ServerSentEventParser.defaultMaximumEventBytes) bytes")
-        } catch is CancellationError {
-            throw AttemptFailure(.connection, "cancelled")
-        } catch let error as IOError {
-            throw AttemptFailure(.connection, "could not connect: \(error.description)")
-        } catch is HTTPParserError {
-            throw AttemptFailure(.connection, "the stream was cut off mid-answer")
+        } catch UpstreamHTTPError.oversized(let status, let headers) where (200..<300).contains(status) {
+            _ = headers
+            throw AttemptFailure(.invalidOutput, "the streamed answer is larger than \(Self.maximumAnswerBytes) bytes")
         } catch {
-            throw AttemptFailure(.connection, "the stream failed: \(type(of: error))")
+            throw Self.classify(error, timeout: limits.gap, streaming: true)
         }
     }
 
+    /// Reads a 2xx stream's events into deltas until its end; the end must be the provider's
+    /// mark that the answer is complete.
     private static func read(
-        _ outgoing: HTTPClientRequest, http: HTTPClient, headDeadline: ContinuousClock.Instant, decoder: some ProviderStreamDecoder,
-        watch: StreamWatch, onDeltas: @Sendable ([StreamDelta]) -> Void
+        _ stream: AsyncThrowingStream<ByteBuffer, any Error>, decoder: some ProviderStreamDecoder, watch: StreamWatch,
+        onDeltas: @Sendable ([StreamDelta]) -> Void
     ) async throws {
-        let left = headDeadline - ContinuousClock.now
-        let response = try await http.execute(outgoing, deadline: .now() + .nanoseconds(max(left.nanoseconds, 0)))
-        guard (200..<300).contains(response.status.code) else {
-            var body: [UInt8] = []
-            for try await chunk in response.body {
-                body.append(contentsOf: chunk.readableBytesView.prefix(ProviderResponseCollector.maximumErrorBytes - body.count))
-                if body.count >= ProviderResponseCollector.maximumErrorBytes { break }
-            }
-            throw ProviderErrorClassifier.classify(status: response.status.code, headers: response.headers, body: body)
-        }
         var parser = ServerSentEventParser()
         var decoder = decoder
-        var total = 0
         func handle(_ events: [ServerSentEvent]) throws(AttemptFailure) {
             for event in events {
                 let deltas = try decoder.decode(event)
@@ -87,11 +66,7 @@ extension UpstreamClient {
                 onDeltas(deltas)
             }
         }
-        for try await chunk in response.body {
-            total += chunk.readableBytes
-            guard total <= maximumAnswerBytes else {
-                throw AttemptFailure(.invalidOutput, "the streamed answer is larger than \(maximumAnswerBytes) bytes")
-            }
+        for try await chunk in stream {
             try handle(try parser.feed(chunk.readableBytesView))
         }
         if let last = parser.finish() { try handle([last]) }
