@@ -44,7 +44,7 @@ final class ScriptedHTTPServer: Sendable {
     var seen: Counts { shared.counts.withLock { $0 } }
 
     /// `answerOnHead` answers as soon as a request's head is in and reads its body after;
-    /// `closeIdleAfter` closes a connection that has sat that long without a request.
+    /// `closeIdleAfter` closes a connection that has sat that long since its last answer.
     static func start(
         tls: NIOSSLContext? = nil, answerOnHead: Bool = false, closeIdleAfter: TimeAmount? = nil,
         reply: @escaping @Sendable (Request) -> Reply
@@ -103,11 +103,6 @@ private final class ScriptedConnection: ChannelInboundHandler {
         self.closeIdleAfter = closeIdleAfter
         self.reply = reply
         self.counted = counted
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        armIdleTimer(context: context)
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -157,6 +157,7 @@ struct UpstreamConnector: Sendable {
             return loop.makeFailedFuture(UpstreamHTTPError.connect("TLS is not usable: \(error)"))
         }
         let origin = origin
+        let handshakeDeadline = min(deadline, .now() + connectTimeout)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(max(.zero, min(connectTimeout, untilDeadline)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -165,6 +166,7 @@ struct UpstreamConnector: Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: origin.serverName))
+                        try pipeline.addHandler(TLSHandshakeWatch(done: channel.eventLoop.makePromise(), deadline: handshakeDeadline))
                     }
                     try pipeline.addHandler(UpstreamRequestWriter())
                     try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
@@ -172,6 +174,16 @@ struct UpstreamConnector: Sendable {
                 }
             }
         return bootstrap.connect(host: origin.host, port: origin.port)
+            .flatMap { channel in
+                // A TLS connection joins the pool once its handshake is done.
+                guard let watch = try? channel.pipeline.syncOperations.handler(type: TLSHandshakeWatch.self) else {
+                    return channel.eventLoop.makeSucceededFuture(channel)
+                }
+                return watch.done.futureResult.map { channel }.flatMapError { error in
+                    channel.close(promise: nil)
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
             .flatMapThrowing { channel in
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)
                 return UpstreamConnection(channel: channel, origin: origin, handler: handler)
