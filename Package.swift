@@ -83,6 +83,16 @@ let package = Package(
             plugins: [.plugin(name: "EmbedPortalAssets")]
         ),
         .executableTarget(name: "PortalAssetEmbedder"),
+        // Benchmarks/run's server-side floor: NIO's HTTP/1.1 pipeline answering a fixed body.
+        .executableTarget(
+            name: "promptc-server-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/ServerFloor"
+        ),
         .plugin(name: "EmbedPortalAssets", capability: .buildTool(), dependencies: ["PortalAssetEmbedder"]),
         .executableTarget(
             name: "promptc",

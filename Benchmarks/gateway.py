@@ -23,7 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "Benchmarks"
 WORK = BENCH / ".work"
 
-FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT = 18101, 18102, 18103, 18104, 18105, 18106
+FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT, FLOOR_PORT = 18101, 18102, 18103, 18104, 18105, 18106, 18107
 VENV = BENCH / ".venv"
 BODY = '{"text":"I loved every minute of it, and the ending was perfect.","language":"en"}'
 ENV = dict(os.environ, PROMPTC_BENCH_KEY="bench-key-not-secret")
@@ -40,6 +40,7 @@ TARGETS = {
     "promptc_anthropic": ("promptc, prompt endpoint, Anthropic wire", PROMPTC_PORT, "POST", "/v1/bench_anthropic", BODY, None),
     "promptc_mock": ("promptc, prompt endpoint, built-in mock model (no provider call)", PROMPTC_PORT, "POST", "/v1/bench_mock", BODY, None),
     "promptc_healthz": ("promptc, GET /healthz (the HTTP server alone)", PROMPTC_PORT, "GET", "/healthz", "", None),
+    "nio_floor": ("SwiftNIO's HTTP/1.1 pipeline alone, a fixed answer (Benchmarks/ServerFloor)", FLOOR_PORT, "GET", "/healthz", "", None),
     "nginx_proxy": ("(b) nginx, plain reverse proxy", PROXY_PORT, "POST", "/v1/chat/completions", BODY, None),
     "fake_direct": ("(c) fake provider, direct", FAKE_PORT, "POST", "/v1/chat/completions", BODY, None),
     "promptc_chat": ("promptc, POST /v1/chat/completions (model group)", PROMPTC_PORT, "POST", "/v1/chat/completions", CHAT, None),
@@ -138,10 +139,10 @@ def start_nginx(processes, name, template, **values):
     return processes.start(name, ["nginx", "-p", str(WORK), "-c", str(config), "-g", "daemon off;"])
 
 
-def promptc_binary():
+def release_binary(name="promptc"):
     out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout.strip()
-    return pathlib.Path(out) / "promptc"
+    return pathlib.Path(out) / name
 
 
 def compile_specs(promptc, prompts, output, config=None):
@@ -365,10 +366,10 @@ def main():
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT):
+    for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT, FLOOR_PORT):
         if not port_is_free(port):
-            sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18106")
-    promptc = promptc_binary()
+            sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18107")
+    promptc = release_binary()
     config = fill("promptc.yaml", "promptc.yaml", FAKE_PORT=FAKE_PORT)
     compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
 
@@ -380,7 +381,8 @@ def main():
         gateway = processes.start("promptc", [
             str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
             "--config", str(config), "--port", str(PROMPTC_PORT)])
-        for port, process in ((FAKE_PORT, fake), (PROXY_PORT, proxy), (PROMPTC_PORT, gateway)):
+        floor = processes.start("server-floor", [str(release_binary("promptc-server-floor")), str(FLOOR_PORT)])
+        for port, process in ((FAKE_PORT, fake), (PROXY_PORT, proxy), (PROMPTC_PORT, gateway), (FLOOR_PORT, floor)):
             wait_until_answers(port, "/", process)
         for key in TARGETS:
             _, port, method, path, body, accept = TARGETS[key]
@@ -406,7 +408,7 @@ def main():
                 wrk(port, method, path, max(connection_counts), 3, body=body, accept=accept)  # warm-up: connections and pools filled
                 for connections in connection_counts:
                     print(f"  {label}: {connections} connections, {args.duration} s", file=sys.stderr)
-                    pid = {PROMPTC_PORT: gateway.pid, PROXY_PORT: proxy.pid, FAKE_PORT: fake.pid}[port]
+                    pid = {PROMPTC_PORT: gateway.pid, PROXY_PORT: proxy.pid, FAKE_PORT: fake.pid, FLOOR_PORT: floor.pid}[port]
                     throughput[key, connections] = measure_server(pid, port, method, path, body, connections, args.duration, 2, accept)
 
         # The streaming rows run last, after the fixed-rate run, so the memory figures are the
@@ -434,6 +436,7 @@ def main():
                 print(f"  {label}: time to first byte, {args.ttfb_requests} requests", file=sys.stderr)
                 first_byte[key] = time_to_first_byte(port, path, body, accept, args.ttfb_requests)
         processes.stop(gateway)
+        processes.stop(floor)
         processes.stop(proxy)
         processes.stop(fake)
 

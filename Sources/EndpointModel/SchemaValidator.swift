@@ -120,12 +120,15 @@ public struct SchemaValidator: @unchecked Sendable {
             }
         case (.object, .object(let members)):
             var known = 0
-            for property in schema.properties {
-                if let member = members[property.name] {
+            // By index, not `for property in`: each Property is a whole FieldSchema, and copying
+            // one per field per request showed in the profile.
+            for index in schema.properties.indices {
+                let name = schema.properties[index].name
+                if let member = members[name] {
                     known += 1
-                    validate(member, against: property.schema, at: { JSONPointer.appending(property.name, to: path()) }, into: &violations)
-                } else if property.isRequired {
-                    violations.append({ JSONPointer.appending(property.name, to: path()) }, "is required")
+                    validate(member, against: schema.properties[index].schema, at: { JSONPointer.appending(name, to: path()) }, into: &violations)
+                } else if schema.properties[index].isRequired {
+                    violations.append({ JSONPointer.appending(name, to: path()) }, "is required")
                 }
             }
             if known < members.count, !schema.allowsOtherMembers {

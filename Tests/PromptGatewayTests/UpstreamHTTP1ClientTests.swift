@@ -229,20 +229,26 @@ struct UpstreamHTTP1ClientTests {
         #expect(pool.counts.open == 1 && pool.counts.idle == 1)
     }
 
-    /// The deadline covers the whole exchange: a server that never answers fails the call as a
-    /// timeout at the deadline, and the connection is not reused.
+    /// The deadline covers the whole exchange: a call on a pooled connection to a server that
+    /// stops answering fails as a timeout at its deadline, and the connection is not reused.
     @Test func theDeadlineEndsAnExchangeThatNeverAnswers() async throws {
-        let server = try await ScriptedHTTPServer.start { _ in .json("{}", delay: .seconds(30)) }
+        let server = try await ScriptedHTTPServer.start { request in
+            request.indexOnConnection == 1 ? .json("{}") : .json("{}", delay: .seconds(30))
+        }
         defer { Task { await server.stop() } }
         let client = Self.client()
         defer { client.shutdown() }
+        let target = try Self.target(server.port)
+        _ = try await Self.collect(client, target)
         let started = ContinuousClock.now
         await #expect {
-            try await client.collect(try Self.target(server.port), body: [], deadline: .now() + .milliseconds(200), bounds: Self.bounds)
+            try await client.collect(target, body: [], deadline: .now() + .milliseconds(200), bounds: Self.bounds)
         } throws: { error in
             if case UpstreamHTTPError.timeout = error { true } else { false }
         }
         #expect(ContinuousClock.now - started < .seconds(10))
+        _ = try await Self.collect(client, target)
+        #expect(server.seen == .init(connections: 2, requests: 3))
     }
 
     /// Nothing listens: the call fails at once as a connection failure.
