@@ -322,7 +322,61 @@ def ms(microseconds):
     return f"{microseconds / 1000:.2f}"
 
 
-SECTIONS = ("peers", "throughput", "rate", "streams", "startup")
+SECTIONS = ("peers", "throughput", "rate", "streams", "startup", "split")
+
+# The split of one request's CPU into its parts, by difference between rows measured in the same
+# run (each row takes one more part than the one before it) and, for metrics, by perf's samples.
+SPLIT_ROWS = ("nio_floor", "promptc_healthz", "promptc_mock", "promptc_openai", "promptc_chat", "promptc_stream",
+              "promptc_chat_stream")
+METRICS_FRAMES = re.compile(r"Prometheus|CoreMetrics|GatewayMetrics|EndpointMetrics|ModelMetrics|UpstreamStats")
+
+
+def libc_path():
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    match = re.search(r"libc\.so\.6 \(libc6,x86-64\) => (\S+)", out)
+    return match.group(1) if match else "/lib/x86_64-linux-gnu/libc.so.6"
+
+
+def malloc_probe():
+    """perf's uprobe on libc's malloc, added when missing; None where perf cannot have it."""
+    if shutil.which("perf") is None:
+        return None
+    listed = subprocess.run(["perf", "list", "probe_libc:malloc"], capture_output=True, text=True).stdout
+    if "probe_libc:malloc" not in listed:
+        subprocess.run(["perf", "probe", "-q", "-x", libc_path(), "malloc"], capture_output=True)
+    listed = subprocess.run(["perf", "list", "probe_libc:malloc"], capture_output=True, text=True).stdout
+    return "probe_libc:malloc" if "probe_libc:malloc" in listed else None
+
+
+def perf_share(pid, seconds, load, pattern):
+    """The share of `pid`'s CPU samples, over `seconds` while `load` runs, whose call chain has
+    a frame matching `pattern`."""
+    data = WORK / "perf.data"
+    recorder = subprocess.Popen(["perf", "record", "-q", "-F", "1999", "-g", "-p", str(pid), "-o", str(data), "--",
+                                 "sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    load()
+    recorder.wait()
+    script = subprocess.run(["perf", "script", "-i", str(data), "-F", "ip,sym"], capture_output=True, text=True).stdout
+    total = matched = 0
+    for sample in script.split("\n\n"):
+        if not sample.strip():
+            continue
+        total += 1
+        if pattern.search(sample):
+            matched += 1
+    return matched / total if total else 0.0
+
+
+def mallocs_per_request(pid, probe, run):
+    """libc malloc calls in `pid` per request of `run`."""
+    counter = subprocess.Popen(["perf", "stat", "-x", ",", "-e", probe, "-p", str(pid)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(0.2)
+    result = run()
+    counter.send_signal(signal.SIGINT)
+    err = counter.communicate()[1]
+    count = next((int(line.split(",")[0]) for line in err.splitlines() if probe in line and line.split(",")[0].isdigit()), 0)
+    return count / max(result["requests"], 1)
 
 
 def start_peers(processes):
@@ -345,6 +399,76 @@ def start_peers(processes):
     return {"baml": baml, "litellm": litellm}
 
 
+def measure_split(processes, promptc, config, gateway, floor, args):
+    """CPU per request of each split row (2 threads, 16 connections), mallocs per request, the
+    metrics' share of the samples, and the same rows again with promptc's per-request log line
+    off (`--log-level warning`, a second promptc on the same port)."""
+    probe = malloc_probe()
+    rows = {}
+
+    def run_rows(pid, keys, with_extras):
+        for key in keys:
+            label, port, method, path, body, accept = TARGETS[key]
+            print(f"  split: {label}", file=sys.stderr)
+            wrk(port, method, path, 16, 2, body=body, accept=accept)
+            row = measure_server(pid, port, method, path, body, 16, args.duration, 2, accept)
+            if with_extras and probe:
+                row["mallocs"] = mallocs_per_request(pid, probe, lambda: wrk(port, method, path, 16, 3, body=body, accept=accept))
+            if with_extras and shutil.which("perf") and key.startswith("promptc"):
+                row["metrics_share"] = perf_share(pid, 3, lambda: wrk(port, method, path, 16, 4, body=body, accept=accept),
+                                                  METRICS_FRAMES)
+            rows[key] = row
+
+    run_rows(floor.pid, ["nio_floor"], True)
+    run_rows(gateway.pid, [key for key in SPLIT_ROWS if key != "nio_floor"], True)
+    processes.stop(gateway)
+    quiet = processes.start("promptc-quiet", [
+        str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
+        "--config", str(config), "--port", str(PROMPTC_PORT), "--log-level", "warning"])
+    wait_until_answers(PROMPTC_PORT, "/", quiet)
+    for key in ("promptc_healthz", "promptc_openai"):
+        label, port, method, path, body, accept = TARGETS[key]
+        print(f"  split: {label}, log level warning", file=sys.stderr)
+        wrk(port, method, path, 16, 2, body=body, accept=accept)
+        rows[key + "_quiet"] = measure_server(quiet.pid, port, method, path, body, 16, args.duration, 2, accept)
+    processes.stop(quiet)
+    return rows
+
+
+def print_split(split):
+    us = {key: row["cpu_us"] for key, row in split.items()}
+    print()
+    print("Split of one request's CPU (µs; 2 threads, 16 connections; each row's own process tree). A part is the "
+          "difference between two rows of this run; metrics is its share of perf's samples")
+    print()
+    print("| row | req/s | CPU per request | mallocs per request | metrics' share |")
+    print("|---|---:|---:|---:|---:|")
+    labels = dict((key, TARGETS[key][0]) for key in SPLIT_ROWS)
+    labels["promptc_healthz_quiet"] = TARGETS["promptc_healthz"][0] + ", log level warning"
+    labels["promptc_openai_quiet"] = TARGETS["promptc_openai"][0] + ", log level warning"
+    for key, row in split.items():
+        mallocs = f"{row['mallocs']:.0f}" if "mallocs" in row else "–"
+        share = f"{row['metrics_share'] * 100:.1f} %" if "metrics_share" in row else "–"
+        print(f"| {labels[key]} | {row['rps']:,.0f} | {row['cpu_us']:.0f} | {mallocs} | {share} |")
+    logging = us["promptc_openai"] - us["promptc_openai_quiet"]
+    metrics = us["promptc_openai"] * split["promptc_openai"].get("metrics_share", 0)
+    print()
+    print("| part of a prompt request (OpenAI wire) | CPU (µs) | how it is found |")
+    print("|---|---:|---|")
+    print(f"| HTTP server: SwiftNIO's HTTP/1.1 pipeline | {us['nio_floor']:.0f} | the NIO floor row |")
+    print(f"| HTTP server: Hummingbird and promptc's middleware, less logging | "
+          f"{us['promptc_healthz_quiet'] - us['nio_floor']:.0f} | /healthz at warning − the floor |")
+    print(f"| the pipeline: consumer, limits, input, template, chain, output check, record | "
+          f"{us['promptc_mock'] - us['promptc_healthz']:.0f} | mock − /healthz |")
+    print(f"| the upstream call (client, provider's wire format) | {us['promptc_openai'] - us['promptc_mock']:.0f} | "
+          "OpenAI − mock |")
+    print(f"| the log line | {logging:.0f} | OpenAI at info − at warning |")
+    print(f"| metrics (inside the rows above) | {metrics:.0f} | OpenAI × metrics' share of samples |")
+    print(f"| **whole prompt request** | **{us['promptc_openai']:.0f}** | |")
+    print(f"| streamed prompt request; over the plain one | {us['promptc_stream']:.0f}; {us['promptc_stream'] - us['promptc_openai']:+.0f} | |")
+    print(f"| /v1/chat/completions; streamed | {us['promptc_chat']:.0f}; {us['promptc_chat_stream']:.0f} | |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
@@ -354,6 +478,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="runs of the start-up and compile measurements")
     parser.add_argument("--ttfb-requests", type=int, default=300, help="requests per time-to-first-byte measurement")
     parser.add_argument("--peer-connections", type=int, default=32, help="connections of the peer table's runs (default 32)")
+    parser.add_argument("--promptc", help="the promptc binary to measure (default: this tree's release build), "
+                        "to compare two builds in one hour")
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"what to measure, comma-separated (default all: {','.join(SECTIONS)})")
     args = parser.parse_args()
@@ -369,11 +495,11 @@ def main():
     for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT, FLOOR_PORT):
         if not port_is_free(port):
             sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18107")
-    promptc = release_binary()
+    promptc = pathlib.Path(args.promptc) if args.promptc else release_binary()
     config = fill("promptc.yaml", "promptc.yaml", FAKE_PORT=FAKE_PORT)
     compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
 
-    throughput, fixed, first_byte, peers = {}, {}, {}, {}
+    throughput, fixed, first_byte, peers, split = {}, {}, {}, {}, {}
     rss_at_rate = rss_peak = None
     with Processes() as processes:
         fake = start_nginx(processes, "fake-provider", "nginx/fake-provider.conf", PORT=FAKE_PORT)
@@ -435,6 +561,8 @@ def main():
                 label, port, _, path, body, accept = TARGETS[key]
                 print(f"  {label}: time to first byte, {args.ttfb_requests} requests", file=sys.stderr)
                 first_byte[key] = time_to_first_byte(port, path, body, accept, args.ttfb_requests)
+        if "split" in sections:
+            split = measure_split(processes, promptc, config, gateway, floor, args)
         processes.stop(gateway)
         processes.stop(floor)
         processes.stop(proxy)
@@ -462,6 +590,9 @@ def main():
         for key, r in peers.items():
             print(f"| {labels[key]} | {r['rps']:,.0f} | {r['rps'] / base['rps']:.2f}× | {r['cpu_us']:,.0f} µs | "
                   f"{r['cpu_us'] / base['cpu_us']:.1f}× | {r['rss_kib'] / 1024:.0f} MiB | {ms(r['p50_us'])} | {ms(r['p99_us'])} |")
+
+    if split:
+        print_split(split)
 
     if throughput:
         keys = [key for key in TARGETS if (key, connection_counts[0]) in throughput]

@@ -24,7 +24,7 @@ enum ChatWires {
     static func post(_ url: String, headers: [(String, String)], body: [String: JSONValue]) -> ProviderRequest {
         var bytes: [UInt8] = []
         CanonicalJSON.append(.object(body), to: &bytes)
-        return ProviderRequest(url: url, headers: headers, body: bytes, prepared: nil)
+        return ProviderRequest(url: url, headers: headers, body: bytes, prepared: UpstreamTargetCache.shared.target(url: url, headers: headers))
     }
 
     /// Instructions for a provider with no JSON mode of its own: answer JSON, and match the
