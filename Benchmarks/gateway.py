@@ -329,6 +329,7 @@ SECTIONS = ("peers", "throughput", "rate", "streams", "startup", "split")
 SPLIT_ROWS = ("nio_floor", "promptc_healthz", "promptc_mock", "promptc_openai", "promptc_chat", "promptc_stream",
               "promptc_chat_stream")
 METRICS_FRAMES = re.compile(r"Prometheus|CoreMetrics|GatewayMetrics|EndpointMetrics|ModelMetrics|UpstreamStats")
+LOG_FRAMES = re.compile(r"BufferedLogHandler|LogWriter|OutcomeRecorder.*record")
 
 
 def libc_path():
@@ -399,38 +400,39 @@ def start_peers(processes):
     return {"baml": baml, "litellm": litellm}
 
 
-def measure_split(processes, promptc, config, gateway, floor, args):
-    """CPU per request of each split row (2 threads, 16 connections), mallocs per request, the
-    metrics' share of the samples, and the same rows again with promptc's per-request log line
-    off (`--log-level warning`, a second promptc on the same port)."""
+def measure_split(processes, promptc, config, gateway, floor, args, rounds=3):
+    """CPU per request of each split row (2 threads, 16 connections), mallocs per request and the
+    metrics' share of the samples, and two rows again on a second promptc whose per-request log
+    line is off (`--log-level warning`). The machine's speed drifts by a tenth or more within
+    minutes, so the rows are measured in `rounds` interleaved rounds and each row's median taken."""
     probe = malloc_probe()
-    rows = {}
-
-    def run_rows(pid, keys, with_extras):
-        for key in keys:
-            label, port, method, path, body, accept = TARGETS[key]
-            print(f"  split: {label}", file=sys.stderr)
-            wrk(port, method, path, 16, 2, body=body, accept=accept)
-            row = measure_server(pid, port, method, path, body, 16, args.duration, 2, accept)
-            if with_extras and probe:
-                row["mallocs"] = mallocs_per_request(pid, probe, lambda: wrk(port, method, path, 16, 3, body=body, accept=accept))
-            if with_extras and shutil.which("perf") and key.startswith("promptc"):
-                row["metrics_share"] = perf_share(pid, 3, lambda: wrk(port, method, path, 16, 4, body=body, accept=accept),
-                                                  METRICS_FRAMES)
-            rows[key] = row
-
-    run_rows(floor.pid, ["nio_floor"], True)
-    run_rows(gateway.pid, [key for key in SPLIT_ROWS if key != "nio_floor"], True)
-    processes.stop(gateway)
+    quiet_port = STARTUP_PORT
     quiet = processes.start("promptc-quiet", [
         str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
-        "--config", str(config), "--port", str(PROMPTC_PORT), "--log-level", "warning"])
-    wait_until_answers(PROMPTC_PORT, "/", quiet)
-    for key in ("promptc_healthz", "promptc_openai"):
-        label, port, method, path, body, accept = TARGETS[key]
-        print(f"  split: {label}, log level warning", file=sys.stderr)
-        wrk(port, method, path, 16, 2, body=body, accept=accept)
-        rows[key + "_quiet"] = measure_server(quiet.pid, port, method, path, body, 16, args.duration, 2, accept)
+        "--config", str(config), "--port", str(quiet_port), "--log-level", "warning"])
+    wait_until_answers(quiet_port, "/", quiet)
+    plan = [(key, key, gateway.pid if key != "nio_floor" else floor.pid, TARGETS[key][1]) for key in SPLIT_ROWS]
+    plan += [(key + "_quiet", key, quiet.pid, quiet_port) for key in ("promptc_healthz", "promptc_openai")]
+    samples = {}
+    for round_number in range(rounds):
+        for row, key, pid, port in plan:
+            label, _, method, path, body, accept = TARGETS[key]
+            print(f"  split, round {round_number + 1} of {rounds}: {label}{' (log level warning)' if row != key else ''}", file=sys.stderr)
+            wrk(port, method, path, 16, 1, body=body, accept=accept)
+            samples.setdefault(row, []).append(measure_server(pid, port, method, path, body, 16, max(args.duration // 2, 3), 2, accept))
+    rows = {}
+    for row, results in samples.items():
+        middle = sorted(results, key=lambda r: r["cpu_us"])[len(results) // 2]
+        rows[row] = dict(middle)
+    for row, key, pid, port in plan[:len(SPLIT_ROWS)]:
+        label, _, method, path, body, accept = TARGETS[key]
+        if probe:
+            rows[row]["mallocs"] = mallocs_per_request(pid, probe, lambda: wrk(port, method, path, 16, 3, body=body, accept=accept))
+        if shutil.which("perf") and key.startswith("promptc"):
+            rows[row]["metrics_share"] = perf_share(pid, 3, lambda: wrk(port, method, path, 16, 4, body=body, accept=accept),
+                                                    METRICS_FRAMES)
+            rows[row]["log_share"] = perf_share(pid, 3, lambda: wrk(port, method, path, 16, 4, body=body, accept=accept),
+                                                LOG_FRAMES)
     processes.stop(quiet)
     return rows
 
@@ -441,16 +443,18 @@ def print_split(split):
     print("Split of one request's CPU (µs; 2 threads, 16 connections; each row's own process tree). A part is the "
           "difference between two rows of this run; metrics is its share of perf's samples")
     print()
-    print("| row | req/s | CPU per request | mallocs per request | metrics' share |")
-    print("|---|---:|---:|---:|---:|")
+    print("| row | req/s | CPU per request | mallocs per request | metrics' share | log line's share |")
+    print("|---|---:|---:|---:|---:|---:|")
     labels = dict((key, TARGETS[key][0]) for key in SPLIT_ROWS)
     labels["promptc_healthz_quiet"] = TARGETS["promptc_healthz"][0] + ", log level warning"
     labels["promptc_openai_quiet"] = TARGETS["promptc_openai"][0] + ", log level warning"
     for key, row in split.items():
         mallocs = f"{row['mallocs']:.0f}" if "mallocs" in row else "–"
         share = f"{row['metrics_share'] * 100:.1f} %" if "metrics_share" in row else "–"
-        print(f"| {labels[key]} | {row['rps']:,.0f} | {row['cpu_us']:.0f} | {mallocs} | {share} |")
+        log_share = f"{row['log_share'] * 100:.1f} %" if "log_share" in row else "–"
+        print(f"| {labels[key]} | {row['rps']:,.0f} | {row['cpu_us']:.0f} | {mallocs} | {share} | {log_share} |")
     logging = us["promptc_openai"] - us["promptc_openai_quiet"]
+    log_sampled = us["promptc_openai"] * split["promptc_openai"].get("log_share", 0)
     metrics = us["promptc_openai"] * split["promptc_openai"].get("metrics_share", 0)
     print()
     print("| part of a prompt request (OpenAI wire) | CPU (µs) | how it is found |")
@@ -462,7 +466,8 @@ def print_split(split):
           f"{us['promptc_mock'] - us['promptc_healthz']:.0f} | mock − /healthz |")
     print(f"| the upstream call (client, provider's wire format) | {us['promptc_openai'] - us['promptc_mock']:.0f} | "
           "OpenAI − mock |")
-    print(f"| the log line | {logging:.0f} | OpenAI at info − at warning |")
+    print(f"| the log line | {log_sampled:.0f} (by difference: {logging:.0f}) | OpenAI × the log line's share of samples "
+          "(OpenAI at info − at warning) |")
     print(f"| metrics (inside the rows above) | {metrics:.0f} | OpenAI × metrics' share of samples |")
     print(f"| **whole prompt request** | **{us['promptc_openai']:.0f}** | |")
     print(f"| streamed prompt request; over the plain one | {us['promptc_stream']:.0f}; {us['promptc_stream'] - us['promptc_openai']:+.0f} | |")
