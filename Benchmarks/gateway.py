@@ -549,13 +549,14 @@ def main():
             measure_throughput([key for key in TARGETS if key not in streaming])
 
         if "rate" in sections:
-            for key in ("promptc_openai", "nginx_proxy", "fake_direct"):
+            # /healthz and the NIO floor show how much of the added latency is the HTTP server's.
+            for key in ("promptc_openai", "promptc_mock", "promptc_healthz", "nio_floor", "nginx_proxy", "fake_direct"):
                 label, port, method, path, _, _ = TARGETS[key]
                 print(f"  {label}: {args.rate} requests/s, 16 connections, {args.duration} s", file=sys.stderr)
                 if key == "promptc_openai":
                     sampler = RSSSampler(gateway.pid)
                     sampler.start()
-                fixed[key] = wrk(port, method, path, 16, args.duration, rate=args.rate)
+                fixed[key] = wrk(port, method, path, 16, args.duration, rate=args.rate, body=TARGETS[key][4])
                 if key == "promptc_openai":
                     rss_at_rate = sampler.stop()
         rss_peak = rss_kib(gateway.pid, "VmHWM")
