@@ -83,10 +83,12 @@ let package = Package(
             plugins: [.plugin(name: "EmbedPortalAssets")]
         ),
         .executableTarget(name: "PortalAssetEmbedder"),
-        // Benchmarks/run's server-side floor: NIO's HTTP/1.1 pipeline answering a fixed body.
+        // Benchmarks/run's server-side floors: NIO's HTTP/1.1 pipeline, or a bare Hummingbird
+        // application, answering a fixed body.
         .executableTarget(
             name: "promptc-server-floor",
             dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

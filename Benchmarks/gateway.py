@@ -23,7 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "Benchmarks"
 WORK = BENCH / ".work"
 
-FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT, FLOOR_PORT = 18101, 18102, 18103, 18104, 18105, 18106, 18107
+FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT, FLOOR_PORT, HB_FLOOR_PORT = 18101, 18102, 18103, 18104, 18105, 18106, 18107, 18108
 VENV = BENCH / ".venv"
 BODY = '{"text":"I loved every minute of it, and the ending was perfect.","language":"en"}'
 ENV = dict(os.environ, PROMPTC_BENCH_KEY="bench-key-not-secret")
@@ -41,6 +41,7 @@ TARGETS = {
     "promptc_mock": ("promptc, prompt endpoint, built-in mock model (no provider call)", PROMPTC_PORT, "POST", "/v1/bench_mock", BODY, None),
     "promptc_healthz": ("promptc, GET /healthz (the HTTP server alone)", PROMPTC_PORT, "GET", "/healthz", "", None),
     "nio_floor": ("SwiftNIO's HTTP/1.1 pipeline alone, a fixed answer (Benchmarks/ServerFloor)", FLOOR_PORT, "GET", "/healthz", "", None),
+    "hb_floor": ("Hummingbird 2 alone: one route, no middleware, a fixed answer", HB_FLOOR_PORT, "GET", "/healthz", "", None),
     "nginx_proxy": ("(b) nginx, plain reverse proxy", PROXY_PORT, "POST", "/v1/chat/completions", BODY, None),
     "fake_direct": ("(c) fake provider, direct", FAKE_PORT, "POST", "/v1/chat/completions", BODY, None),
     "promptc_chat": ("promptc, POST /v1/chat/completions (model group)", PROMPTC_PORT, "POST", "/v1/chat/completions", CHAT, None),
@@ -326,7 +327,7 @@ SECTIONS = ("peers", "throughput", "rate", "streams", "startup", "split")
 
 # The split of one request's CPU into its parts, by difference between rows measured in the same
 # run (each row takes one more part than the one before it) and, for metrics, by perf's samples.
-SPLIT_ROWS = ("nio_floor", "promptc_healthz", "promptc_mock", "promptc_openai", "promptc_chat", "promptc_stream",
+SPLIT_ROWS = ("nio_floor", "hb_floor", "promptc_healthz", "promptc_mock", "promptc_openai", "promptc_chat", "promptc_stream",
               "promptc_chat_stream")
 METRICS_FRAMES = re.compile(r"Prometheus|CoreMetrics|GatewayMetrics|EndpointMetrics|ModelMetrics|UpstreamStats")
 LOG_FRAMES = re.compile(r"BufferedLogHandler|LogWriter|OutcomeRecorder.*record")
@@ -400,7 +401,7 @@ def start_peers(processes):
     return {"baml": baml, "litellm": litellm}
 
 
-def measure_split(processes, promptc, config, gateway, floor, args, rounds=3):
+def measure_split(processes, promptc, config, gateway, floors, args, rounds=3):
     """CPU per request of each split row (2 threads, 16 connections), mallocs per request and the
     metrics' share of the samples, and two rows again on a second promptc whose per-request log
     line is off (`--log-level warning`). The machine's speed drifts by a tenth or more within
@@ -411,7 +412,7 @@ def measure_split(processes, promptc, config, gateway, floor, args, rounds=3):
         str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
         "--config", str(config), "--port", str(quiet_port), "--log-level", "warning"])
     wait_until_answers(quiet_port, "/", quiet)
-    plan = [(key, key, gateway.pid if key != "nio_floor" else floor.pid, TARGETS[key][1]) for key in SPLIT_ROWS]
+    plan = [(key, key, floors.get(key, gateway.pid), TARGETS[key][1]) for key in SPLIT_ROWS]
     plan += [(key + "_quiet", key, quiet.pid, quiet_port) for key in ("promptc_healthz", "promptc_openai")]
     samples = {}
     for round_number in range(rounds):
@@ -460,8 +461,9 @@ def print_split(split):
     print("| part of a prompt request (OpenAI wire) | CPU (µs) | how it is found |")
     print("|---|---:|---|")
     print(f"| HTTP server: SwiftNIO's HTTP/1.1 pipeline | {us['nio_floor']:.0f} | the NIO floor row |")
-    print(f"| HTTP server: Hummingbird and promptc's middleware, less logging | "
-          f"{us['promptc_healthz_quiet'] - us['nio_floor']:.0f} | /healthz at warning − the floor |")
+    print(f"| HTTP server: Hummingbird itself | {us['hb_floor'] - us['nio_floor']:.0f} | bare Hummingbird − the NIO floor |")
+    print(f"| HTTP server: promptc's middleware, less logging | {us['promptc_healthz_quiet'] - us['hb_floor']:.0f} | "
+          "/healthz at warning − bare Hummingbird |")
     print(f"| the pipeline: consumer, limits, input, template, chain, output check, record | "
           f"{us['promptc_mock'] - us['promptc_healthz']:.0f} | mock − /healthz |")
     print(f"| the upstream call (client, provider's wire format) | {us['promptc_openai'] - us['promptc_mock']:.0f} | "
@@ -497,9 +499,9 @@ def main():
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT, FLOOR_PORT):
+    for port in (FAKE_PORT, PROXY_PORT, PROMPTC_PORT, STARTUP_PORT, BAML_PORT, LITELLM_PORT, FLOOR_PORT, HB_FLOOR_PORT):
         if not port_is_free(port):
-            sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18107")
+            sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18108")
     promptc = pathlib.Path(args.promptc) if args.promptc else release_binary()
     config = fill("promptc.yaml", "promptc.yaml", FAKE_PORT=FAKE_PORT)
     compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
@@ -513,7 +515,10 @@ def main():
             str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
             "--config", str(config), "--port", str(PROMPTC_PORT)])
         floor = processes.start("server-floor", [str(release_binary("promptc-server-floor")), str(FLOOR_PORT)])
-        for port, process in ((FAKE_PORT, fake), (PROXY_PORT, proxy), (PROMPTC_PORT, gateway), (FLOOR_PORT, floor)):
+        hb_floor = processes.start("hummingbird-floor", [str(release_binary("promptc-server-floor")), str(HB_FLOOR_PORT),
+                                                         "hummingbird"])
+        for port, process in ((FAKE_PORT, fake), (PROXY_PORT, proxy), (PROMPTC_PORT, gateway), (FLOOR_PORT, floor),
+                              (HB_FLOOR_PORT, hb_floor)):
             wait_until_answers(port, "/", process)
         for key in TARGETS:
             _, port, method, path, body, accept = TARGETS[key]
@@ -539,7 +544,8 @@ def main():
                 wrk(port, method, path, max(connection_counts), 3, body=body, accept=accept)  # warm-up: connections and pools filled
                 for connections in connection_counts:
                     print(f"  {label}: {connections} connections, {args.duration} s", file=sys.stderr)
-                    pid = {PROMPTC_PORT: gateway.pid, PROXY_PORT: proxy.pid, FAKE_PORT: fake.pid, FLOOR_PORT: floor.pid}[port]
+                    pid = {PROMPTC_PORT: gateway.pid, PROXY_PORT: proxy.pid, FAKE_PORT: fake.pid, FLOOR_PORT: floor.pid,
+                           HB_FLOOR_PORT: hb_floor.pid}[port]
                     throughput[key, connections] = measure_server(pid, port, method, path, body, connections, args.duration, 2, accept)
 
         # The streaming rows run last, after the fixed-rate run, so the memory figures are the
@@ -550,7 +556,7 @@ def main():
 
         if "rate" in sections:
             # /healthz and the NIO floor show how much of the added latency is the HTTP server's.
-            for key in ("promptc_openai", "promptc_mock", "promptc_healthz", "nio_floor", "nginx_proxy", "fake_direct"):
+            for key in ("promptc_openai", "promptc_mock", "promptc_healthz", "hb_floor", "nio_floor", "nginx_proxy", "fake_direct"):
                 label, port, method, path, _, _ = TARGETS[key]
                 print(f"  {label}: {args.rate} requests/s, 16 connections, {args.duration} s", file=sys.stderr)
                 if key == "promptc_openai":
@@ -568,9 +574,10 @@ def main():
                 print(f"  {label}: time to first byte, {args.ttfb_requests} requests", file=sys.stderr)
                 first_byte[key] = time_to_first_byte(port, path, body, accept, args.ttfb_requests)
         if "split" in sections:
-            split = measure_split(processes, promptc, config, gateway, floor, args)
+            split = measure_split(processes, promptc, config, gateway, {"nio_floor": floor.pid, "hb_floor": hb_floor.pid}, args)
         processes.stop(gateway)
         processes.stop(floor)
+        processes.stop(hb_floor)
         processes.stop(proxy)
         processes.stop(fake)
 
