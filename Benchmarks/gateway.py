@@ -7,6 +7,7 @@ only, so it runs on a bare machine.
 """
 
 import argparse
+import atexit
 import os
 import pathlib
 import re
@@ -340,12 +341,14 @@ def libc_path():
 
 
 def malloc_probe():
-    """perf's uprobe on libc's malloc, added when missing; None where perf cannot have it."""
+    """perf's uprobe on libc's malloc, added when missing (and removed again at exit); None where
+    perf cannot have it."""
     if shutil.which("perf") is None:
         return None
     listed = subprocess.run(["perf", "list", "probe_libc:malloc"], capture_output=True, text=True).stdout
     if "probe_libc:malloc" not in listed:
         subprocess.run(["perf", "probe", "-q", "-x", libc_path(), "malloc"], capture_output=True)
+        atexit.register(subprocess.run, ["perf", "probe", "-q", "-d", "probe_libc:malloc"], capture_output=True)
     listed = subprocess.run(["perf", "list", "probe_libc:malloc"], capture_output=True, text=True).stdout
     return "probe_libc:malloc" if "probe_libc:malloc" in listed else None
 
