@@ -1,7 +1,7 @@
 import Synchronization
 
-/// The bounds on a streamed answer that AsyncHTTPClient does not keep (its deadline stops at the
-/// response head): the first token within `firstToken`, no gap between tokens longer than `gap`,
+/// The bounds on a streamed answer that the exchange's own deadline (the request's end) does not
+/// keep: the first token within `firstToken`, no gap between tokens longer than `gap`,
 /// and nothing past `end`, the request's deadline. `run()` throws when a bound passes; the
 /// reader moves the bound on with `progressed()` each time the model writes.
 final class StreamWatch: Sendable {
