@@ -251,6 +251,25 @@ struct UpstreamHTTP1ClientTests {
         #expect(server.seen == .init(connections: 2, requests: 3))
     }
 
+    /// A call cancelled after its connection was opened but before its exchange began gives the
+    /// connection back: with room for one connection, the next call still gets it.
+    @Test func aCallCancelledBeforeItsExchangeGivesItsConnectionBack() async throws {
+        let server = try await ScriptedHTTPServer.start { _ in .json("{}") }
+        defer { Task { await server.stop() } }
+        let client = Self.client(maximumConnections: 1)
+        defer { client.shutdown() }
+        let target = try Self.target(server.port)
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await Self.collect(client, target)
+        }
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        let pool = client.pool(for: target.origin)
+        #expect(pool.counts.open == 1 && pool.counts.idle == 1, "the connection was kept by the cancelled call")
+        #expect(try await Self.collect(client, target, seconds: 2).status == 200)
+        #expect(server.seen == .init(connections: 1, requests: 1))
+    }
+
     /// Nothing listens: the call fails at once as a connection failure.
     @Test func aRefusedConnectionFailsAtOnce() async throws {
         let client = Self.client()

@@ -70,8 +70,10 @@ final class UpstreamHTTP1Client: Sendable {
             let head = connection.eventLoop.makePromise(of: HTTPResponseHead.self)
             let token = ObjectIdentifier(head.futureResult)
             let (stream, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, throwing: (any Error).self)
+            // Holding the future keeps its address, the token, from naming a later exchange.
+            let named = head.futureResult
             continuation.onTermination = { termination in
-                if case .cancelled = termination { connection.cancel(token) }
+                if case .cancelled = termination { connection.cancel(ObjectIdentifier(named)) }
             }
             return try await withTaskCancellationHandler {
                 try Task.checkCancellation()
@@ -125,6 +127,10 @@ final class UpstreamHTTP1Client: Sendable {
                 return try await run(connection, request)
             } catch UpstreamHTTPError.stale where !fresh {
                 fresh = true
+            } catch let cancelled as CancellationError {
+                // Cancelled before the exchange began: the connection is unused, and goes back.
+                pool.release(connection)
+                throw cancelled
             }
         }
     }
