@@ -50,7 +50,10 @@ final class UpstreamHTTP1Client: Sendable {
             let promise = connection.eventLoop.makePromise(of: UpstreamResponse.self)
             let token = ObjectIdentifier(promise.futureResult)
             return try await withTaskCancellationHandler {
-                try Task.checkCancellation()
+                if Task.isCancelled {
+                    promise.fail(CancellationError())
+                    throw CancellationError()
+                }
                 connection.start(request, delivery: .collect(promise), bounds: bounds, deadline: deadline, token: token)
                 return try await promise.futureResult.get()
             } onCancel: {
@@ -76,7 +79,11 @@ final class UpstreamHTTP1Client: Sendable {
                 if case .cancelled = termination { connection.cancel(ObjectIdentifier(named)) }
             }
             return try await withTaskCancellationHandler {
-                try Task.checkCancellation()
+                if Task.isCancelled {
+                    head.fail(CancellationError())
+                    continuation.finish(throwing: CancellationError())
+                    throw CancellationError()
+                }
                 connection.start(
                     request, delivery: .stream(head: head, body: continuation), bounds: bounds, deadline: deadline, token: token)
                 return (try await head.futureResult.get(), stream)
