@@ -19,7 +19,11 @@ struct UpstreamHTTP1ClientTests {
         UpstreamHTTP1Client(maximumConnectionsPerOrigin: maximumConnections, connectTimeout: .seconds(2), tlsConfiguration: tls)
     }
 
-    static func collect(_ client: UpstreamHTTP1Client, _ target: UpstreamTarget, body: String = #"{"a":1}"#, seconds: Int64 = 5) async throws -> UpstreamResponse {
+    /// Deadlines are generous: the suite runs beside hundreds of other tests on two cores, and a
+    /// call that should succeed must not fail for a slow scheduler.
+    static let patience: Int64 = 60
+
+    static func collect(_ client: UpstreamHTTP1Client, _ target: UpstreamTarget, body: String = #"{"a":1}"#, seconds: Int64 = patience) async throws -> UpstreamResponse {
         try await client.collect(target, body: Array(body.utf8), deadline: .now() + .seconds(seconds), bounds: bounds)
     }
 
@@ -72,20 +76,20 @@ struct UpstreamHTTP1ClientTests {
         defer { Task { await server.stop() } }
         let client = Self.client()
         defer { client.shutdown() }
-        let (head, body) = try await client.stream(try Self.target(server.port), body: [], deadline: .now() + .seconds(5), bounds: Self.bounds)
+        let (head, body) = try await client.stream(try Self.target(server.port), body: [], deadline: .now() + .seconds(Self.patience), bounds: Self.bounds)
         #expect(head.status == .ok)
         var text = ""
         for try await piece in body { text += String(buffer: piece) }
         #expect(text == events.joined())
         // The connection went back to the pool for the next call.
-        _ = try await client.stream(try Self.target(server.port), body: [], deadline: .now() + .seconds(5), bounds: Self.bounds)
+        _ = try await client.stream(try Self.target(server.port), body: [], deadline: .now() + .seconds(Self.patience), bounds: Self.bounds)
         #expect(server.seen.connections == 1)
     }
 
     /// TLS to a server whose certificate the client trusts, by name (SNI and the certificate's
     /// name checked); the same server is refused by a client that does not trust it.
     @Test func tlsWithASelfSignedCertificate() async throws {
-        let certificate = try SelfSignedCertificate()
+        let certificate = try await SelfSignedCertificate()
         let serverContext = try NIOSSLContext(configuration: .makeServerConfiguration(
             certificateChain: [.certificate(certificate.certificate)], privateKey: .privateKey(certificate.key)))
         let server = try await ScriptedHTTPServer.start(tls: serverContext) { _ in .json(#"{"over":"tls"}"#) }
@@ -148,7 +152,7 @@ struct UpstreamHTTP1ClientTests {
         let target = try Self.target(server.port)
         #expect(Self.text(try await Self.collect(client, target)) == #"{"connection":1}"#)
         let pool = client.pool(for: target.origin)
-        let until = ContinuousClock.now + .seconds(5)
+        let until = ContinuousClock.now + .seconds(Self.patience)
         while pool.counts.open > 0, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(5)) }
         #expect(pool.counts.open == 0, "the closed connection stayed in the pool")
         #expect(Self.text(try await Self.collect(client, target)) == #"{"connection":2}"#)
@@ -215,7 +219,7 @@ struct UpstreamHTTP1ClientTests {
         async let first = Self.collect(client, target)
         async let second = Self.collect(client, target)
         let pool = client.pool(for: target.origin)
-        let until = ContinuousClock.now + .seconds(5)
+        let until = ContinuousClock.now + .seconds(Self.patience)
         while server.seen.requests < 1, ContinuousClock.now < until { try await Task.sleep(for: .milliseconds(5)) }
         await #expect {
             try await client.collect(target, body: [], deadline: .now() + .milliseconds(50), bounds: Self.bounds)
@@ -266,7 +270,7 @@ struct UpstreamHTTP1ClientTests {
         await #expect(throws: CancellationError.self) { try await cancelled.value }
         let pool = client.pool(for: target.origin)
         #expect(pool.counts.open == 1 && pool.counts.idle == 1, "the connection was kept by the cancelled call")
-        #expect(try await Self.collect(client, target, seconds: 2).status == 200)
+        #expect(try await Self.collect(client, target, seconds: 10).status == 200)
         #expect(server.seen == .init(connections: 1, requests: 1))
     }
 
@@ -290,7 +294,7 @@ struct SelfSignedCertificate {
     let certificate: NIOSSLCertificate
     let key: NIOSSLPrivateKey
 
-    init() throws {
+    init() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -303,9 +307,12 @@ struct SelfSignedCertificate {
         ]
         openssl.standardOutput = FileHandle.nullDevice
         openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+        // Waited for without blocking one of the two cooperative threads the tests share.
+        let status: Int32 = await withCheckedContinuation { done in
+            openssl.terminationHandler = { done.resume(returning: $0.terminationStatus) }
+            do { try openssl.run() } catch { done.resume(returning: -1) }
+        }
+        guard status == 0 else { throw CocoaError(.fileWriteUnknown) }
         guard let first = try NIOSSLCertificate.fromPEMFile(folder.appendingPathComponent("cert.pem").path).first else {
             throw CocoaError(.fileReadCorruptFile)
         }
