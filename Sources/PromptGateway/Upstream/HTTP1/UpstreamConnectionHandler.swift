@@ -119,7 +119,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
             headPromise.succeed(head)
             return
         }
-        if let announced { current.body.reserveCapacity(announced) }
+        if let announced, announced > 0 { current.body.reserveCapacity(announced) }
         exchange = current
     }
 

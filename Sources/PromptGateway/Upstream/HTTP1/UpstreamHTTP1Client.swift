@@ -73,7 +73,8 @@ final class UpstreamHTTP1Client: Sendable {
             let head = connection.eventLoop.makePromise(of: HTTPResponseHead.self)
             let token = ObjectIdentifier(head.futureResult)
             let (stream, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, throwing: (any Error).self)
-            // Holding the future keeps its address, the token, from naming a later exchange.
+            // The stream can outlive this call: holding the future keeps its address, the token,
+            // from naming a later exchange on the same connection.
             let named = head.futureResult
             continuation.onTermination = { termination in
                 if case .cancelled = termination { connection.cancel(ObjectIdentifier(named)) }
