@@ -104,6 +104,10 @@ public final class Gateway: Sendable {
 
     /// The Hummingbird application. `onServerRunning` is given the bound port.
     ///
+    /// Plain prompt requests and chat completions are answered before the router, on the event
+    /// loop, by `DirectFrontHandler` (`GatewayHTTP1Channel` builds each connection's pipeline);
+    /// the router gets every other request.
+    ///
     /// Its middleware is the request's path, outermost first: `CORSMiddleware` (with `cors:`),
     /// `RequestRecorder` (id, errors as answers, the one record of every request),
     /// `RouteGuardMiddleware` (404, 405), then the fronts (REST and SSE, the OpenAI-compatible
@@ -126,13 +130,13 @@ public final class Gateway: Sendable {
         OperationalRoutes(gateway: self).add(to: router)
         AdminRoutes(gateway: self).add(to: router)
         if let portalTemplates { PortalRoutes(gateway: self, templates: portalTemplates, sessions: portalSessions).add(to: router) }
-        let channelConfiguration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [watches.makeHandler(), RequestBoundaryHandler()],
-            idleTimeout: .milliseconds(Int64(limits.idleTimeoutMs)))
         let clientTimeout = TimeAmount.milliseconds(Int64(limits.clientTimeoutMs))
+        let direct = DirectExchange(
+            cores: cores, maxBodyBytes: options.settings.maxBodyBytes, corsEnabled: !options.settings.corsOrigins.isEmpty, logger: logger)
         let server = HTTPServerBuilder { [logger] (responder: @escaping HTTPChannelHandler.Responder) in
-            GuardedHTTP1Channel(
-                base: HTTP1Channel(responder: responder, configuration: channelConfiguration), clientTimeout: clientTimeout, logger: logger)
+            GatewayHTTP1Channel(
+                responder: responder, clientTimeout: clientTimeout, idleTimeout: .milliseconds(limits.idleTimeoutMs), watches: watches,
+                direct: direct, logger: logger)
         }
         return Application(
             router: router,

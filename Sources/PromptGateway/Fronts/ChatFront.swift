@@ -47,21 +47,34 @@ struct ChatFront: RouterMiddleware {
         let requestID = context.requestID
         let outcome = context.outcome
         let pipeline = cores.core(for: context).chat
-        let id = "chatcmpl-" + requestID.replacingOccurrences(of: "-", with: "")
-        let created = Int(Date().timeIntervalSince1970)
         if chat.stream {
-            let planner = ChatChunkPlanner(id: id, model: chat.model, created: created, includeUsage: chat.includeUsage)
+            let planner = ChatChunkPlanner(
+                id: Self.completionID(requestID), model: chat.model, created: Int(Date().timeIntervalSince1970), includeUsage: chat.includeUsage)
             return try await responder.respond(planner: planner, outcome: outcome, channel: context.channel, requestID: requestID) { progress in
                 try await pipeline.run(chat, key: key, requestID: requestID, progress: progress, outcome: outcome)
             }
         }
-        let answer = try await watches.cancellingOnDisconnect(context.channel) {
-            try await pipeline.run(chat, key: key, requestID: requestID, progress: nil, outcome: outcome)
-        }
-        var headers: HTTPFields = [.contentType: "application/json"]
+        return try await watches.cancellingOnDisconnect(context.channel) {
+            try await Self.completion(chat, pipeline: pipeline, key: key, requestID: requestID, outcome: outcome)
+        }.response
+    }
+
+    /// A completion that is not streamed, answered whole in OpenAI's shape.
+    static func completion(
+        _ chat: ChatRequest, pipeline: ChatPipeline, key: String?, requestID: String, outcome: RequestOutcome
+    ) async throws -> PlainAnswer {
+        let created = Int(Date().timeIntervalSince1970)
+        let answer = try await pipeline.run(chat, key: key, requestID: requestID, progress: nil, outcome: outcome)
+        var headers: HTTPFields = [:]
         headers[PromptHeaders.model] = answer.model
         headers[PromptHeaders.attempts] = String(answer.calls)
-        return Response(status: .ok, headers: headers, body: .json(answer.answer.completion(id: id, model: chat.model, created: created)))
+        let body = answer.answer.completion(id: completionID(requestID), model: chat.model, created: created)
+        return PlainAnswer(headers: headers, json: ByteBuffer(string: CanonicalJSON.render(body, pretty: false)))
+    }
+
+    /// OpenAI's completion id, from the request id.
+    static func completionID(_ requestID: String) -> String {
+        "chatcmpl-" + requestID.replacingOccurrences(of: "-", with: "")
     }
 
     /// The names this caller may send as `model`: groups and pools (those on its allow-list, for

@@ -35,21 +35,22 @@ struct RESTFront: RouterMiddleware {
         let answer = try await watches.cancellingOnDisconnect(context.channel) { [pipeline] in
             try await pipeline.run(pipelineRequest, outcome: outcome)
         }
-        var headers: HTTPFields = [.contentType: "application/json"]
+        return Self.plainAnswer(answer).response
+    }
+
+    /// The pipeline's answer on the wire: its JSON, and which model answered after how many calls.
+    static func plainAnswer(_ answer: PipelineAnswer) -> PlainAnswer {
+        var headers: HTTPFields = [:]
         headers[PromptHeaders.model] = answer.model
         headers[PromptHeaders.attempts] = String(answer.calls)
         if let cache = answer.cache { headers[PromptHeaders.cache] = cache }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: answer.body))
+        return PlainAnswer(headers: headers, json: answer.body)
     }
 
     /// The body as JSON, or the 4xx that says why not: 415 for a media type that is not JSON,
     /// 413 over the size limit, 400 for JSON that does not parse.
     static func readJSON(_ request: Request, limit: Int) async throws -> JSONValue {
-        let contentType = request.headers[.contentType]
-        guard let contentType, isJSON(contentType) else { throw GatewayError.unsupportedMediaType(contentType) }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw GatewayError.payloadTooLarge(limit: limit)
-        }
+        try checkJSONHeaders(request.headers, limit: limit)
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limit)
@@ -58,6 +59,21 @@ struct RESTFront: RouterMiddleware {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw GatewayError.payloadTooLarge(limit: limit)
         }
+        return try parseJSON(body)
+    }
+
+    /// What the head alone tells of a JSON body: 415 for a media type that is not JSON, 413 for
+    /// an announced length over the limit.
+    static func checkJSONHeaders(_ headers: HTTPFields, limit: Int) throws(GatewayError) {
+        let contentType = headers[.contentType]
+        guard let contentType, isJSON(contentType) else { throw GatewayError.unsupportedMediaType(contentType) }
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+            throw GatewayError.payloadTooLarge(limit: limit)
+        }
+    }
+
+    /// A whole body as JSON, or 400.
+    static func parseJSON(_ body: ByteBuffer) throws(GatewayError) -> JSONValue {
         do {
             return try JSONParser.parse(body.readableBytesView)
         } catch {

@@ -124,10 +124,12 @@ struct GatewayError: Error, Sendable {
         return ["error": .object(error)]
     }
 
+    func answer(requestID: String) -> PlainAnswer {
+        PlainAnswer(status: status, headers: headers, json: ByteBuffer(string: CanonicalJSON.render(body(requestID: requestID), pretty: false)))
+    }
+
     func response(requestID: String) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .json(body(requestID: requestID)))
+        answer(requestID: requestID).response
     }
 }
 

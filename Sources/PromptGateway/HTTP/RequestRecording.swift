@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import Logging
+
+/// One request from arrival to its record, whichever server answers it (Hummingbird's router
+/// through `RequestRecorder`, or `DirectFrontHandler`): its id (the client's `x-request-id` when
+/// usable), the core it runs on whatever reloads happen meanwhile, and its `RequestOutcome`;
+/// then the headers every answer carries, errors included, and the one record.
+struct RequestRecording: Sendable {
+    static let requestIDHeader = HTTPField.Name("x-request-id")!
+
+    let seen: OutcomeRecorder.Request
+    /// The request takes the current core here, and every later stage uses that one.
+    let core: GatewayCore
+    let outcome: RequestOutcome
+
+    var requestID: String { seen.requestID }
+
+    init(core: GatewayCore, headers: HTTPFields, method: HTTPRequest.Method, path: String) {
+        self.core = core
+        seen = OutcomeRecorder.Request(
+            requestID: headers[Self.requestIDHeader].flatMap(Self.usable) ?? UUID().uuidString.lowercased(),
+            method: method.rawValue, path: path, startedAt: Date(), started: .now)
+        outcome = RequestOutcome(front: "rest", endpoint: core.recordNames[path])
+    }
+
+    /// The contract's answer for whatever a stage threw; an unexpected error is logged, without
+    /// its text (it could carry anything).
+    func failure(_ error: any Error, logger: Logger) -> GatewayError {
+        let gatewayError = GatewayError.from(error)
+        if gatewayError.status == .internalServerError {
+            logger.error("unexpected error", metadata: ["request_id": .string(requestID), "error": .string("\(type(of: error))")])
+        }
+        return gatewayError
+    }
+
+    /// The headers every answer carries: request id, rate limits, lifecycle, cache.
+    func decorate(_ headers: inout HTTPFields) {
+        let outcome = outcome.snapshot
+        headers[Self.requestIDHeader] = requestID
+        if let decision = outcome.rateLimit {
+            for field in ConsumerStage.headers(decision) where headers[field.name] == nil { headers.append(field) }
+        }
+        if let lifecycle = core.lifecycles[seen.path] {
+            for field in lifecycle.headers(at: EndpointLifecycle.now()) { headers[field.name] = field.value }
+        }
+        if core.cachedPaths.contains(seen.path), headers[PromptHeaders.cache] == nil {
+            headers[PromptHeaders.cache] = outcome.cache ?? "miss"
+        }
+    }
+
+    /// The request's one record, now.
+    func record(status: Int, errorType: String?) {
+        core.recorder.record(seen, status: status, outcome: outcome.snapshot, errorType: errorType)
+    }
+
+    /// A streamed answer's record, when the stream ends, with the status its last event says.
+    func recordWhenFinished() {
+        let (recorder, seen, outcome) = (core.recorder, seen, outcome)
+        outcome.recordWhenFinished { status, errorType in
+            recorder.record(seen, status: status, outcome: outcome.snapshot, errorType: errorType)
+        }
+    }
+
+    /// A client id is echoed when it is short, visible ASCII; anything else gets a new id, so
+    /// no header injection or log forging rides on it.
+    static func usable(_ value: String) -> String? {
+        guard !value.isEmpty, value.utf8.count <= 128, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        return value
+    }
+}
+
+/// The headers promptc adds to answers.
+enum PromptHeaders {
+    static let model = HTTPField.Name("x-promptc-model")!
+    static let attempts = HTTPField.Name("x-promptc-attempts")!
+    static let cache = HTTPField.Name("x-promptc-cache")!
+}
