@@ -233,6 +233,34 @@ struct UpstreamHTTP1ClientTests {
         #expect(pool.counts.open == 1 && pool.counts.idle == 1)
     }
 
+    /// A call made on an event loop takes an idle connection of that loop, else opens one there
+    /// while the pool has room (the exchange then stays on one thread), and takes another
+    /// loop's idle connection only when the pool is full.
+    @Test func aCallKeepsToItsOwnLoopWhileThePoolHasRoom() async throws {
+        let server = try await ScriptedHTTPServer.start { _ in .json("{}") }
+        defer { Task { await server.stop() } }
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let (a, b) = (loops.next(), loops.next())
+        #expect(a !== b)
+        let target = try Self.target(server.port)
+        func call(_ client: UpstreamHTTP1Client, on loop: any EventLoop) async throws {
+            _ = try await client.collect(target, body: [], deadline: .now() + .seconds(Self.patience), bounds: Self.bounds, on: loop)
+        }
+        let roomy = UpstreamHTTP1Client(group: loops, maximumConnectionsPerOrigin: 2, connectTimeout: .seconds(2), tlsConfiguration: .makeClientConfiguration())
+        try await call(roomy, on: a)
+        try await call(roomy, on: b)
+        try await call(roomy, on: a)
+        try await call(roomy, on: b)
+        #expect(server.seen.connections == 2, "each loop opened one connection and reused it")
+        roomy.shutdown()
+        let full = UpstreamHTTP1Client(group: loops, maximumConnectionsPerOrigin: 1, connectTimeout: .seconds(2), tlsConfiguration: .makeClientConfiguration())
+        try await call(full, on: a)
+        try await call(full, on: b)
+        #expect(server.seen.connections == 3, "a full pool lends its one connection across loops")
+        full.shutdown()
+        try await loops.shutdownGracefully()
+    }
+
     /// The deadline covers the whole exchange: a call on a pooled connection to a server that
     /// stops answering fails as a timeout at its deadline, and the connection is not reused.
     @Test func theDeadlineEndsAnExchangeThatNeverAnswers() async throws {

@@ -121,11 +121,16 @@ final class UpstreamHTTP1Client: Sendable {
         _ target: UpstreamTarget, body: [UInt8], deadline: NIODeadline, on loop: (any EventLoop)?,
         _ run: (UpstreamConnection, ByteBuffer) async throws -> Result
     ) async throws -> Result {
-        let loop = loop.flatMap { candidate in group.makeIterator().contains { $0 === candidate } ? candidate : nil } ?? group.any()
+        // The caller's loop: the one it named, else the one it runs on. A caller on no loop of
+        // the group (a test, a command) takes any idle connection.
+        let own = (loop ?? MultiThreadedEventLoopGroup.currentEventLoop).flatMap { candidate in
+            group.makeIterator().contains { $0 === candidate } ? candidate : nil
+        }
+        let loop = own ?? group.any()
         let pool = pool(for: target.origin)
         var fresh = false
         while true {
-            let connection = try await pool.acquire(on: loop, deadline: deadline, fresh: fresh)
+            let connection = try await pool.acquire(on: loop, deadline: deadline, fresh: fresh, keepToLoop: own != nil)
             guard NIODeadline.now() < deadline else {
                 pool.release(connection)
                 throw UpstreamHTTPError.poolWaitTimeout
