@@ -11,6 +11,10 @@ import NIOCore
 /// Endpoints are found by exact path in a dictionary: Hummingbird's trie searched its children
 /// one by one as routes were added, 50 ms of start-up for 1,000 endpoints. `RouteGuardMiddleware`
 /// runs first and has already answered unknown paths and wrong methods.
+///
+/// Most plain requests never reach it: `DirectFrontHandler` answers them before the router with
+/// this front's pieces (`checkJSONHeaders`, `parseJSON`, `plainAnswer`). It sees streams, and
+/// pages' requests under `cors:`.
 struct RESTFront: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
