@@ -68,8 +68,7 @@ struct ChatFront: RouterMiddleware {
         var headers: HTTPFields = [:]
         headers[PromptHeaders.model] = answer.model
         headers[PromptHeaders.attempts] = String(answer.calls)
-        let body = answer.answer.completion(id: completionID(requestID), model: chat.model, created: created)
-        return PlainAnswer(headers: headers, json: ByteBuffer(string: CanonicalJSON.render(body, pretty: false)))
+        return PlainAnswer(headers: headers, json: answer.answer.completion(id: completionID(requestID), model: chat.model, created: created))
     }
 
     /// OpenAI's completion id, from the request id.

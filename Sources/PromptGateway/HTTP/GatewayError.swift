@@ -125,7 +125,7 @@ struct GatewayError: Error, Sendable {
     }
 
     func answer(requestID: String) -> PlainAnswer {
-        PlainAnswer(status: status, headers: headers, json: ByteBuffer(string: CanonicalJSON.render(body(requestID: requestID), pretty: false)))
+        PlainAnswer(status: status, headers: headers, json: body(requestID: requestID))
     }
 
     func response(requestID: String) -> Response {

@@ -1,3 +1,4 @@
+import EndpointModel
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -15,6 +16,11 @@ struct PlainAnswer: Sendable {
         self.headers = headers
         self.headers[.contentType] = "application/json"
         self.body = body
+    }
+
+    /// A JSON answer, rendered compactly.
+    init(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], json value: JSONValue) {
+        self.init(status: status, headers: headers, json: ByteBuffer(string: CanonicalJSON.render(value, pretty: false)))
     }
 
     /// The answer as Hummingbird's response.

@@ -23,12 +23,7 @@ struct RequestRecorder: RouterMiddleware {
             errorType = gatewayError.type
             response = gatewayError.response(requestID: recording.requestID)
         }
-        recording.decorate(&response.headers)
-        if context.outcome.snapshot.streamed, errorType == nil {
-            recording.recordWhenFinished()
-        } else {
-            recording.record(status: Int(response.status.code), errorType: errorType)
-        }
+        recording.finish(&response.headers, status: Int(response.status.code), errorType: errorType)
         return response
     }
 }

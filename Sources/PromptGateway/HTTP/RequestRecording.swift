@@ -34,31 +34,28 @@ struct RequestRecording: Sendable {
         return gatewayError
     }
 
-    /// The headers every answer carries: request id, rate limits, lifecycle, cache.
-    func decorate(_ headers: inout HTTPFields) {
-        let outcome = outcome.snapshot
+    /// Puts on `headers` what every answer carries (request id, rate limits, lifecycle, cache)
+    /// and records the request: now, or for a stream still being sent, when it ends (with the
+    /// status its last event says).
+    func finish(_ headers: inout HTTPFields, status: Int, errorType: String?) {
+        let fields = outcome.snapshot
         headers[Self.requestIDHeader] = requestID
-        if let decision = outcome.rateLimit {
+        if let decision = fields.rateLimit {
             for field in ConsumerStage.headers(decision) where headers[field.name] == nil { headers.append(field) }
         }
         if let lifecycle = core.lifecycles[seen.path] {
             for field in lifecycle.headers(at: EndpointLifecycle.now()) { headers[field.name] = field.value }
         }
         if core.cachedPaths.contains(seen.path), headers[PromptHeaders.cache] == nil {
-            headers[PromptHeaders.cache] = outcome.cache ?? "miss"
+            headers[PromptHeaders.cache] = fields.cache ?? "miss"
         }
-    }
-
-    /// The request's one record, now.
-    func record(status: Int, errorType: String?) {
-        core.recorder.record(seen, status: status, outcome: outcome.snapshot, errorType: errorType)
-    }
-
-    /// A streamed answer's record, when the stream ends, with the status its last event says.
-    func recordWhenFinished() {
         let (recorder, seen, outcome) = (core.recorder, seen, outcome)
-        outcome.recordWhenFinished { status, errorType in
-            recorder.record(seen, status: status, outcome: outcome.snapshot, errorType: errorType)
+        if fields.streamed, errorType == nil {
+            outcome.recordWhenFinished { status, errorType in
+                recorder.record(seen, status: status, outcome: outcome.snapshot, errorType: errorType)
+            }
+        } else {
+            recorder.record(seen, status: status, outcome: fields, errorType: errorType)
         }
     }
 

@@ -114,8 +114,7 @@ struct DirectExchange: Sendable {
             errorType = failure.type
             answer = failure.answer(requestID: recording.requestID)
         }
-        recording.decorate(&answer.headers)
-        recording.record(status: Int(answer.status.code), errorType: errorType)
+        recording.finish(&answer.headers, status: Int(answer.status.code), errorType: errorType)
         return answer
     }
 }

@@ -25,7 +25,7 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let exchange: DirectExchange
-    /// The connection's watch: it cancels a request's task when the client leaves.
+    /// The connection's watch: whether the client left, or was cut off by the client timeout.
     private let watch: ConnectionWatch?
     private var state = State.idle
     /// Parts of pipelined requests that came while an answer was in progress, in order.
@@ -105,7 +105,7 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 request.end()
                 if request.responseEnded {
                     state = .idle
-                } else if case .chat = request.kind, request.task == nil {
+                } else if case .chat = request.kind {
                     startChat(request, context: context)
                 }
             }
@@ -135,7 +135,7 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .success(let value) = json, DirectExchange.asksStream(value) {
             state = .passing(requestEnded: true, responseEnded: false)
             forward(.head(request.head), context: context)
-            if let body = request.receivedBody { forward(.body(body), context: context) }
+            if case .success(let body) = request.wholeBody, body.readableBytes > 0 { forward(.body(body), context: context) }
             forward(.end(nil), context: context)
             finishForwarding(context: context)
             return
@@ -148,7 +148,8 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Runs `answer` as the request's task, then sends what it gives on the event loop. The task
     /// starts on this event loop (promptc serve makes the loops Swift's executor), and so do the
-    /// provider calls it makes: a request crosses no thread.
+    /// provider calls it makes: a request crosses no thread. The client leaving cancels the task
+    /// (`abandon`, on the same events that close the connection's watch).
     private func run(_ request: DirectRequest, context: ChannelHandlerContext, _ answer: @escaping @Sendable () async -> PlainAnswer) {
         let eventLoop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context, request: request), eventLoop: eventLoop)
@@ -161,12 +162,10 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         request.task = task
-        guard let watch else { return }
-        if let registration = watch.onClose({ task.cancel() }) { request.watchRegistration = registration } else { task.cancel() }
+        if watch?.isClosed ?? false { task.cancel() }
     }
 
     private func respond(_ answer: PlainAnswer, to request: DirectRequest, context: ChannelHandlerContext) {
-        if let registration = request.watchRegistration { watch?.remove(registration) }
         guard case .direct(let current) = state, current === request, context.channel.isActive else { return }
         var headers = answer.headers
         headers[.contentLength] = String(answer.body.readableBytes)

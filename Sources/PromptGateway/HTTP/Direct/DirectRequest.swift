@@ -18,8 +18,6 @@ final class DirectRequest {
     var requestEnded = false
     var responseEnded = false
     var task: Task<Void, Never>?
-    /// The task's registration with the connection's watch, which cancels it if the client leaves.
-    var watchRegistration: Int?
 
     init(kind: DirectExchange.Kind, recording: RequestRecording, head: HTTPRequest, limit: Int, eventLoop: any EventLoop) {
         self.kind = kind
@@ -36,9 +34,6 @@ final class DirectRequest {
     var wholeBody: Result<ByteBuffer, GatewayError> {
         tooLarge ? .failure(.payloadTooLarge(limit: limit)) : .success(body ?? ByteBuffer())
     }
-
-    /// The bytes kept so far, to hand the request on whole.
-    var receivedBody: ByteBuffer? { body }
 
     func append(_ bytes: ByteBuffer) {
         // After the answer, or over the limit, the rest of the body is only read past.
