@@ -677,9 +677,13 @@ def main():
         worst = min(throughput["promptc_openai", c]["rps"] / throughput["nginx_proxy", c]["rps"] for c in connection_counts)
         print(f"| throughput, promptc / nginx proxy (lowest over connection counts) | {worst:.2f}× | ≥ 0.5× |")
     if fixed:
-        each = [(a["p99_us"] - f["p99_us"]) / 1000 for a, f in zip(rate_rounds["promptc_openai"], rate_rounds["fake_direct"])]
-        print(f"| p99 added over the fake at {args.rate} req/s (median of {len(each)} rounds: "
-              f"{', '.join(f'{x:.2f}' for x in each)}) | {statistics.median(each):.2f} ms | ≤ 1 ms |")
+        # nginx proxying the same fake is the native floor: what any proxy adds here, the
+        # machine's share of the figure above it.
+        for key, label, target in (("promptc_openai", "p99 added over the fake", "≤ 1 ms"),
+                                   ("nginx_proxy", "p99 added over the fake by nginx proxying it (the native floor)", "")):
+            each = [(a["p99_us"] - f["p99_us"]) / 1000 for a, f in zip(rate_rounds[key], rate_rounds["fake_direct"])]
+            print(f"| {label} at {args.rate} req/s (median of {len(each)} rounds: "
+                  f"{', '.join(f'{x:.2f}' for x in each)}) | {statistics.median(each):.2f} ms | {target} |")
         print(f"| promptc resident memory at {args.rate} req/s (peak sampled) | {rss_at_rate / 1024:.1f} MiB | ≤ 64 MiB |")
     if rss_peak:
         print(f"| promptc resident memory, peak before the streaming rows (VmHWM) | {rss_peak / 1024:.1f} MiB | ≤ 64 MiB |")

@@ -47,4 +47,25 @@ struct LogFormatTests {
         #expect(object["status"] == "200")
         #expect(object["time"]?.stringValue?.hasSuffix("+0000") == true)
     }
+
+    /// Lines reach the file without `flush`: while they keep coming, and from a writer parked
+    /// after a silence, which the next line wakes.
+    @Test func theWriterWritesWhileBusyAndWakesFromParking() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-log-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        let writer = LogWriter(fileDescriptor: descriptor, idleRoundsBeforeParking: 2)
+        let logger = Logger(label: "promptc") { label in BufferedLogHandler(label: label, level: .info, writer: writer) }
+        func text() -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+        logger.info("first")
+        try await waitUntil("the first line written") { text().contains("first") }
+        try await waitUntil("the writer parked") { writer.isParked }
+        logger.info("second")
+        #expect(!writer.isParked)
+        try await waitUntil("the second line written") { text().contains("second") }
+        #expect(text().split(separator: "\n").count == 2)
+    }
 }

@@ -30,7 +30,7 @@ struct CORSMiddleware: RouterMiddleware {
         if request.method == .options, request.headers[Self.requestMethod] != nil {
             guard listed else {
                 return GatewayError(status: .forbidden, type: "forbidden", message: "pages from \(String(origin.prefix(128))) may not call this gateway (cors.origins)")
-                    .response(requestID: UUID().uuidString.lowercased())
+                    .response(requestID: RequestID.make())
             }
             return Response(status: .noContent, headers: [
                 Self.allowOrigin: origin, Self.vary: "Origin", Self.allowMethods: "GET, POST, DELETE",

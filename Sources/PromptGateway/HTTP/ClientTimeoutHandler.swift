@@ -113,7 +113,7 @@ final class ClientTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func timedOut(_ context: ChannelHandlerContext) {
         guard case .receiving(_, let headSeen) = state else { return }
         state = .idle
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = RequestID.make()
         let error = GatewayError(
             status: .requestTimeout, type: "request_timeout",
             message: "the request's head and body did not arrive within \(timeout.nanoseconds / 1_000_000) ms")

@@ -19,7 +19,7 @@ struct RequestRecording: Sendable {
     init(core: GatewayCore, headers: HTTPFields, method: HTTPRequest.Method, path: String) {
         self.core = core
         seen = OutcomeRecorder.Request(
-            requestID: headers[Self.requestIDHeader].flatMap(Self.usable) ?? UUID().uuidString.lowercased(),
+            requestID: headers[Self.requestIDHeader].flatMap(Self.usable) ?? RequestID.make(),
             method: method.rawValue, path: path, startedAt: Date(), started: .now)
         outcome = RequestOutcome(front: "rest", endpoint: core.recordNames[path])
     }

@@ -57,7 +57,7 @@ struct MCPToolbox: Sendable {
             throw MCPError.invalidParams("no tool named '\(String(parameters.name.prefix(128)))'")
         }
         let seen = OutcomeRecorder.Request(
-            requestID: caller.requestID ?? UUID().uuidString.lowercased(), method: "tools/call", path: endpoint.definition.path,
+            requestID: caller.requestID ?? RequestID.make(), method: "tools/call", path: endpoint.definition.path,
             startedAt: Date(), started: .now)
         let outcome = RequestOutcome(front: "mcp", endpoint: endpoint.name)
         let arguments = JSONValue.object((parameters.arguments ?? [:]).mapValues(MCPValue.json))
