@@ -49,8 +49,11 @@ final class FakeProvider: Sendable {
         case toolCall(name: String, arguments: JSONValue)
     }
 
-    /// The gap between a streamed answer's events, so partials can be seen growing.
-    static let streamGap = Duration.milliseconds(60)
+    /// The gap between a streamed answer's events, so partials can be seen growing: twice the
+    /// gateway's `StreamEventPlanner.partialInterval`, so an event the gateway reads late still
+    /// comes more than the interval after the one before it and is its own partial. At 60 ms
+    /// (10 ms over the interval) a busy test run sometimes merged two events into one partial.
+    static let streamGap = StreamEventPlanner.partialInterval * 2
 
     struct Received: Sendable {
         var path: String
