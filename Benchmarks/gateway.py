@@ -487,7 +487,7 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--connections", default="16,64", help="wrk connection counts (default 16,64)")
     parser.add_argument("--rate", type=int, default=1000, help="the fixed request rate of the latency runs")
-    parser.add_argument("--rate-rounds", type=int, default=3, help="interleaved rounds of the fixed-rate rows (default 3)")
+    parser.add_argument("--rate-rounds", type=int, default=5, help="interleaved rounds of the fixed-rate rows (default 5)")
     parser.add_argument("--endpoints", type=int, default=1000, help="endpoints for start-up and compile (default 1000)")
     parser.add_argument("--runs", type=int, default=5, help="runs of the start-up and compile measurements")
     parser.add_argument("--ttfb-requests", type=int, default=300, help="requests per time-to-first-byte measurement")
@@ -566,8 +566,10 @@ def main():
             # /healthz and the floors show how much of the added latency is the HTTP server's.
             # A p99 on this shared VM moves with the host's hiccups, so the rows run in
             # interleaved rounds, and each figure is the median over the rounds; the p99 added is
-            # each round's promptc p99 less the fake's p99 of the same round.
-            rate_keys = ("promptc_openai", "promptc_mock", "promptc_healthz", "hb_floor", "nio_floor", "nginx_proxy", "fake_direct")
+            # each round's promptc p99 less the fake's p99 of the same round. The fake, promptc
+            # and nginx run one after another in each round, so the three see the same stretch
+            # of the host.
+            rate_keys = ("fake_direct", "promptc_openai", "nginx_proxy", "promptc_mock", "promptc_healthz", "hb_floor", "nio_floor")
             for round_number in range(args.rate_rounds):
                 for key in rate_keys:
                     label, port, method, path, _, _ = TARGETS[key]
@@ -579,7 +581,8 @@ def main():
                     rate_rounds.setdefault(key, []).append(wrk(port, method, path, 16, args.duration, rate=args.rate, body=TARGETS[key][4]))
                     if key == "promptc_openai":
                         rss_at_rate = max(rss_at_rate or 0, sampler.stop())
-            for key, rounds in rate_rounds.items():
+            for key in ("promptc_openai", "promptc_mock", "promptc_healthz", "hb_floor", "nio_floor", "nginx_proxy", "fake_direct"):
+                rounds = rate_rounds[key]
                 fixed[key] = {measure: statistics.median(r[measure] for r in rounds) for measure in rounds[0]}
         rss_peak = rss_kib(gateway.pid, "VmHWM")
 
