@@ -180,6 +180,7 @@ struct FileDiagnosticTests {
 
     @Test func emptyFolderWarns() throws {
         let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         let compilation = PromptCompiler.compile(directory: folder.path)
         #expect(compilation.diagnostics.map(\.code) == [.noSpecs])
         #expect(compilation.routeTable?.endpoints.isEmpty == true)
@@ -187,6 +188,7 @@ struct FileDiagnosticTests {
 
     @Test func unreadableFile() throws {
         let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("demo.yaml"), withIntermediateDirectories: true)
         let compilation = PromptCompiler.compile(directory: folder.path)
         #expect(compilation.diagnostics.map(\.code) == [.fileUnreadable])
@@ -194,6 +196,7 @@ struct FileDiagnosticTests {
 
     @Test func fileOverOneMebibyte() throws {
         let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         let big = minimalSpec + "x-padding: \"" + String(repeating: "a", count: 1 << 20) + "\"\n"
         try Data(big.utf8).write(to: folder.appendingPathComponent("demo.yaml"))
         let compilation = PromptCompiler.compile(directory: folder.path)

@@ -93,6 +93,7 @@ struct UnicodeAndShorthandTests {
         let swift = try #require(ArtifactRenderer.render(table).first { $0.fileName == "Endpoints.swift" }).contents
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-swift-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("Endpoints.swift")
         try Data(swift.utf8).write(to: file)
         let process = Process()

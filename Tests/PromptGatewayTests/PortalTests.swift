@@ -68,7 +68,7 @@ struct PortalTests {
 
     @Test func theUsagePageNeedsTheAdminKeyAndDrawsCharts() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-portal-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store = try SQLiteUsageStore(path: path)
         try await store.write([
             UsageRecord(timeMs: Int64(Date().timeIntervalSince1970 * 1000), requestID: "r1", endpoint: "sentiment", consumer: "<b>app</b>",

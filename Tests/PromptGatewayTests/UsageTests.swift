@@ -23,7 +23,7 @@ struct UsageTests {
         switch kind {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-usage-\(UUID().uuidString).sqlite").path
-            return (try SQLiteUsageStore(path: path), sinceMs, path, { try? FileManager.default.removeItem(atPath: path) })
+            return (try SQLiteUsageStore(path: path), sinceMs, path, { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } })
         case .postgres:
             let environment = ProcessInfo.processInfo.environment
             if environment["PROMPTC_SKIP_POSTGRES"] == "1" { return nil }

@@ -4,8 +4,9 @@ import FoundationNetworking
 #endif
 import Testing
 
-/// Runs the built `promptc` binary the way a user does, in a folder of its own.
-struct CLI {
+/// Runs the built `promptc` binary the way a user does, in a folder of its own, removed when
+/// the test is done with it.
+final class CLI: Sendable {
     static var binary: URL {
         // The test bundle sits next to the products in .build/<configuration>/.
         var directory = Bundle.main.bundleURL
@@ -27,6 +28,10 @@ struct CLI {
             try FileManager.default.copyItem(
                 at: repository.appendingPathComponent("Prompts/\(name)"), to: prompts.appendingPathComponent(name))
         }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
     }
 
     @discardableResult
