@@ -99,8 +99,9 @@ struct ChatTests {
     /// A group whose first model fails falls back; the answer names the group, the headers the
     /// model; the usage record is `chat:GROUP` with the tokens and cost of the model that answered.
     @Test func groupFallsBackAndIsRecorded() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-chat-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = TemporarySQLiteFile("promptc-chat")
+        defer { file.remove() }
+        let path = file.path
         let store = try SQLiteUsageStore(path: path)
         let fake = FakeProvider(default: .text("Bonjour"))
         fake.set(.status(503), forModel: "gpt-4o-mini")

@@ -41,8 +41,9 @@ struct LifecycleServingTests {
     }
 
     @Test func pastItsSunsetOrRetiredAnEndpointIsGone() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-gone-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = TemporarySQLiteFile("promptc-gone")
+        defer { file.remove() }
+        let path = file.path
         let fake = FakeProvider()
         try await withFake(fake) { port in
             try await withGateway(specs: Self.specs, fakePort: port, usageStore: try SQLiteUsageStore(path: path)) { client, _ in

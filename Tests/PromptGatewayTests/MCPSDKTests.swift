@@ -77,8 +77,9 @@ struct MCPSDKTests {
     /// A call whose first model fails is answered by the next; the tool result says which, and
     /// the usage record and the request metric say it came by MCP.
     @Test func aCallFallsBackAndIsRecordedAsMCP() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-mcp-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = TemporarySQLiteFile("promptc-mcp")
+        defer { file.remove() }
+        let path = file.path
         let store = try SQLiteUsageStore(path: path)
         let fake = FakeProvider(default: .answer(["label": "negative", "score": -0.5]))
         fake.set(.status(503), forModel: "gpt-4o-mini")

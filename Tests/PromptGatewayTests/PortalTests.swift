@@ -67,8 +67,9 @@ struct PortalTests {
     }
 
     @Test func theUsagePageNeedsTheAdminKeyAndDrawsCharts() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-portal-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let file = TemporarySQLiteFile("promptc-portal")
+        defer { file.remove() }
+        let path = file.path
         let store = try SQLiteUsageStore(path: path)
         try await store.write([
             UsageRecord(timeMs: Int64(Date().timeIntervalSince1970 * 1000), requestID: "r1", endpoint: "sentiment", consumer: "<b>app</b>",

@@ -48,8 +48,9 @@ struct TraceTests {
     /// consumer's every answer carries RateLimit-*; a cached endpoint's every answer says
     /// x-promptc-cache.
     @Test func refusedRequestsAreRecordedAndCarryTheirHeaders() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-trace-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = TemporarySQLiteFile("promptc-trace")
+        defer { file.remove() }
+        let path = file.path
         let store = try SQLiteUsageStore(path: path)
         let limitedKey = "pc_limited", narrowKey = "pc_narrow"
         let config = """

@@ -22,8 +22,8 @@ struct UsageTests {
         let sinceMs = Int64(Date().timeIntervalSince1970 * 1000) - 1
         switch kind {
         case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("promptc-usage-\(UUID().uuidString).sqlite").path
-            return (try SQLiteUsageStore(path: path), sinceMs, path, { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } })
+            let file = TemporarySQLiteFile("promptc-usage")
+            return (try SQLiteUsageStore(path: file.path), sinceMs, file.path, file.remove)
         case .postgres:
             let environment = ProcessInfo.processInfo.environment
             if environment["PROMPTC_SKIP_POSTGRES"] == "1" { return nil }

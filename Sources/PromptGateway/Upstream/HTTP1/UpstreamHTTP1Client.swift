@@ -24,6 +24,8 @@ import Synchronization
 /// - no redirects (a 3xx is an answer like any other), no compression, HTTP/1.1 only.
 final class UpstreamHTTP1Client: Sendable {
     let group: any EventLoopGroup
+    /// The group's loops, told apart once here, not by walking the group on every call.
+    private let loops: Set<ObjectIdentifier>
     private let maximumConnectionsPerOrigin: Int
     private let idleTimeout: TimeAmount
     private let connectTimeout: TimeAmount
@@ -35,6 +37,7 @@ final class UpstreamHTTP1Client: Sendable {
         idleTimeout: TimeAmount = .seconds(60), tlsConfiguration: TLSConfiguration = .makeClientConfiguration()
     ) {
         self.group = group
+        loops = Set(group.makeIterator().map { ObjectIdentifier($0) })
         self.maximumConnectionsPerOrigin = maximumConnectionsPerOrigin
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -123,9 +126,7 @@ final class UpstreamHTTP1Client: Sendable {
     ) async throws -> Result {
         // The caller's loop: the one it named, else the one it runs on. A caller on no loop of
         // the group (a test, a command) takes any idle connection.
-        let own = (loop ?? MultiThreadedEventLoopGroup.currentEventLoop).flatMap { candidate in
-            group.makeIterator().contains { $0 === candidate } ? candidate : nil
-        }
+        let own = (loop ?? MultiThreadedEventLoopGroup.currentEventLoop).flatMap { loops.contains(ObjectIdentifier($0)) ? $0 : nil }
         let loop = own ?? group.any()
         let pool = pool(for: target.origin)
         var fresh = false
