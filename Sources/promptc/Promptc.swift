@@ -33,7 +33,11 @@ struct Promptc: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if command is ServeCommand || command is MCPCommand { Gateway.runTasksOnEventLoops() }
+            if let serve = command as? ServeCommand {
+                Gateway.runTasksOnEventLoops(threads: serve.threads)
+            } else if command is MCPCommand {
+                Gateway.runTasksOnEventLoops()
+            }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

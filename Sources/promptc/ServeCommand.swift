@@ -46,6 +46,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How log lines are written: text (one line each) or json (one object per line).", valueName: "format"))
     var logFormat: String = "text"
 
+    @Option(help: ArgumentHelp(
+        "How many event loop threads serve requests (default: one per core).",
+        discussion: "Fewer can answer sooner when the gateway shares its machine with its upstream or its clients: each loop's caches stay warmer."))
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, !(1...Gateway.maximumThreads).contains(threads) {
+            throw ValidationError("--threads \(threads) is not between 1 and \(Gateway.maximumThreads)")
+        }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -77,7 +88,10 @@ struct ServeCommand: AsyncParsableCommand {
             gateway: gateway, source: { try source.load() }, watching: watch ? source.watchedPaths : nil)
         do {
             try await gateway.run(alongside: [reloads]) { port in
-                logger.info("serving", metadata: ["address": .string("http://\(options.host):\(port)"), "endpoints": .stringConvertible(table.endpoints.count)])
+                logger.info("serving", metadata: [
+                    "address": .string("http://\(options.host):\(port)"), "endpoints": .stringConvertible(table.endpoints.count),
+                    "threads": .stringConvertible(Gateway.threads),
+                ])
             }
         } catch {
             logWriter.flush()

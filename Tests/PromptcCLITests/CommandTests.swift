@@ -233,6 +233,36 @@ struct CommandTests {
         #expect(String(decoding: body, as: UTF8.self).contains("run promptc compile"))
     }
 
+    /// `--threads N` runs exactly N event loops, whatever the core count (their distinct names
+    /// among the process's threads: a thread started from a loop inherits that loop's name; and
+    /// said in the "serving" line); 0 is a usage error.
+    @Test(arguments: [1, 3]) func serveRunsTheEventLoopsAskedFor(threads: Int) async throws {
+        let cli = try CLI()
+        let port = Int.random(in: 40_001...60_000)
+        let server = Process()
+        server.executableURL = CLI.binary
+        server.arguments = ["serve", "--prompts", "Prompts", "--mock", "--port", String(port), "--threads", String(threads)]
+        server.currentDirectoryURL = cli.folder
+        let err = Pipe()
+        server.standardError = err
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        #expect(try await firstAnswer(from: "http://127.0.0.1:\(port)/healthz") != nil)
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.processIdentifier)/task")
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(server.processIdentifier)/task/\($0)/comm", encoding: .utf8) }
+        #expect(Set(names.filter { $0.hasPrefix("NIO-SGLTN-") }).count == threads, "threads: \(names.sorted())")
+        server.terminate()
+        server.waitUntilExit()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.split(separator: "\n").contains { $0.contains("serving") && $0.contains("threads=\(threads)") }, "\(log)")
+    }
+
+    @Test func serveRefusesZeroThreads() throws {
+        let result = try CLI().run("serve", "--mock", "--threads", "0")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--threads 0 is not between 1 and 1024"))
+    }
+
     @Test func serveWithoutRoutesIsARuntimeFailure() throws {
         let result = try CLI().run("serve", "--routes", "Generated/none.json")
         #expect(result.status == 3)
