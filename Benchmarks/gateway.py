@@ -8,9 +8,11 @@ only, so it runs on a bare machine.
 
 import argparse
 import atexit
+import bisect
 import os
 import pathlib
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -324,6 +326,82 @@ def ms(microseconds):
     return f"{microseconds / 1000:.2f}"
 
 
+def cpu_ticks():
+    """The machine's CPU time by kind since boot (/proc/stat's first line), to tell how much the
+    host took (steal) during a run."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:]
+    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    return {name: int(value) for name, value in zip(names, fields)}
+
+
+def steal_percent(before, after):
+    total = sum(after[name] - before[name] for name in before)
+    return 100 * (after["steal"] - before["steal"]) / max(total, 1)
+
+
+HALF_PACKET = re.compile(r"^(\d+\.\d+) IP 127\.0\.0\.1\.(\d+) > 127\.0\.0\.1\.(\d+): .* length (\d+)")
+
+
+def measure_halves(port, path, upstream_port, seconds, rate):
+    """Where a prompt request's time goes at a fixed rate, from the packets on loopback: the time
+    from the client's request to promptc's call to the provider ("before the call": waking,
+    reading, the pipeline up to the call), the provider's answer, and from that answer to
+    promptc's answer ("after the call"). tcpdump stamps each packet as it is sent, so no
+    process's scheduling is in the stamps. Each client exchange is paired with the first
+    unpaired provider exchange inside it. None when tcpdump is missing."""
+    if shutil.which("tcpdump") is None:
+        return None
+    capture = WORK / "halves.pcap"
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-s", "96", "-B", "16384", "-w", str(capture),
+                             f"tcp and (port {port} or port {upstream_port}) and (tcp[tcpflags] & tcp-push != 0)"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # tcpdump listening
+    result = wrk(port, "POST", path, 16, seconds, rate=rate)
+    time.sleep(0.5)
+    dump.terminate()
+    dump.wait()
+    text = subprocess.run(["tcpdump", "-r", str(capture), "-tt", "-n"], capture_output=True, text=True).stdout
+    client, upstream, open_client, open_upstream = [], [], {}, {}
+    for line in text.splitlines():
+        match = HALF_PACKET.match(line)
+        if not match or int(match[4]) == 0:
+            continue
+        stamp, source, target = float(match[1]), int(match[2]), int(match[3])
+        if target == port:
+            open_client.setdefault(source, stamp)
+        elif source == port and target in open_client:
+            client.append((open_client.pop(target), stamp))
+        elif target == upstream_port:
+            open_upstream.setdefault(source, stamp)
+        elif source == upstream_port and target in open_upstream:
+            upstream.append((open_upstream.pop(target), stamp))
+    client.sort()
+    upstream.sort()
+    starts = [sent for sent, _ in upstream]
+    paired = [False] * len(upstream)
+    rows = []
+    for sent, answered in client:
+        index = bisect.bisect_left(starts, sent)
+        while index < len(upstream) and upstream[index][0] < answered and (paired[index] or upstream[index][1] > answered):
+            index += 1
+        if index < len(upstream) and upstream[index][0] < answered:
+            paired[index] = True
+            call_sent, call_answered = upstream[index]
+            rows.append((answered - sent, call_sent - sent, call_answered - call_sent, answered - call_answered))
+
+    def percentile(values, fraction):
+        values = sorted(values)
+        return values[min(len(values) - 1, int(len(values) * fraction))] * 1e6
+
+    parts = {name: {q: percentile([row[i] for row in rows], f) for q, f in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))}
+             for i, name in enumerate(("whole", "before", "provider", "after"))}
+    slowest = sorted(rows, reverse=True)[:max(1, len(rows) // 100)]
+    parts["slowest"] = {name: statistics.mean(row[i] for row in slowest) * 1e6
+                        for i, name in ((0, "whole"), (1, "before"), (2, "provider"), (3, "after"))}
+    return {"parts": parts, "paired": len(rows), "requests": result["requests"], "wrk": result}
+
+
 SECTIONS = ("peers", "throughput", "rate", "streams", "startup", "split")
 
 # The split of one request's CPU into its parts, by difference between rows measured in the same
@@ -494,6 +572,8 @@ def main():
     parser.add_argument("--peer-connections", type=int, default=32, help="connections of the peer table's runs (default 32)")
     parser.add_argument("--promptc", help="the promptc binary to measure (default: this tree's release build), "
                         "to compare two builds in one hour")
+    parser.add_argument("--serve-args", default="", help="more arguments for the measured `promptc serve` "
+                        "(e.g. '--threads 1')")
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"what to measure, comma-separated (default all: {','.join(SECTIONS)})")
     args = parser.parse_args()
@@ -514,6 +594,7 @@ def main():
     compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
 
     throughput, fixed, first_byte, peers, split = {}, {}, {}, {}, {}
+    halves = None
     rss_at_rate = rss_peak = None
     rate_rounds = {}
     with Processes() as processes:
@@ -521,7 +602,7 @@ def main():
         proxy = start_nginx(processes, "proxy", "nginx/proxy.conf", PORT=PROXY_PORT, UPSTREAM_PORT=FAKE_PORT)
         gateway = processes.start("promptc", [
             str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
-            "--config", str(config), "--port", str(PROMPTC_PORT)])
+            "--config", str(config), "--port", str(PROMPTC_PORT)] + shlex.split(args.serve_args))
         floor = processes.start("server-floor", [str(release_binary("promptc-server-floor")), str(FLOOR_PORT)])
         hb_floor = processes.start("hummingbird-floor", [str(release_binary("promptc-server-floor")), str(HB_FLOOR_PORT),
                                                          "hummingbird"])
@@ -578,9 +659,15 @@ def main():
                     if key == "promptc_openai":
                         sampler = RSSSampler(gateway.pid)
                         sampler.start()
-                    rate_rounds.setdefault(key, []).append(wrk(port, method, path, 16, args.duration, rate=args.rate, body=TARGETS[key][4]))
+                    ticks = cpu_ticks()
+                    run = wrk(port, method, path, 16, args.duration, rate=args.rate, body=TARGETS[key][4])
+                    run["steal"] = steal_percent(ticks, cpu_ticks())
+                    rate_rounds.setdefault(key, []).append(run)
                     if key == "promptc_openai":
                         rss_at_rate = max(rss_at_rate or 0, sampler.stop())
+            print(f"  rate: where the prompt request's time goes, from the packets: {args.rate} requests/s, "
+                  f"{args.duration} s", file=sys.stderr)
+            halves = measure_halves(PROMPTC_PORT, TARGETS["promptc_openai"][3], FAKE_PORT, args.duration, args.rate)
             for key in ("promptc_openai", "promptc_mock", "promptc_healthz", "hb_floor", "nio_floor", "nginx_proxy", "fake_direct"):
                 rounds = rate_rounds[key]
                 fixed[key] = {measure: statistics.median(r[measure] for r in rounds) for measure in rounds[0]}
@@ -667,6 +754,26 @@ def main():
         for key in fixed:
             r = fixed[key]
             print(f"| {TARGETS[key][0]} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | {ms(r['p99_us'])} | {ms(r['max_us'])} |")
+        print()
+        print("The host's steal (CPU time the VM's host took) during each round's promptc row: "
+              + ", ".join(f"{r['steal']:.1f} %" for r in rate_rounds["promptc_openai"]))
+    if halves:
+        parts = halves["parts"]
+        print()
+        print(f"Where the prompt request's time goes at {args.rate} requests/s, from the packets on loopback "
+              f"({halves['paired']:,} of {halves['requests']:,.0f} requests paired with their provider call; µs):")
+        print()
+        print("| part | p50 | p90 | p99 | mean of the slowest 1 % |")
+        print("|---|---:|---:|---:|---:|")
+        for name, label in (("whole", "the whole exchange, as the client's packets show it"),
+                            ("before", "promptc, from the request to its call to the provider"),
+                            ("provider", "the fake provider's answer"),
+                            ("after", "promptc, from the provider's answer to its own")):
+            q = parts[name]
+            print(f"| {label} | {q['p50']:.0f} | {q['p90']:.0f} | {q['p99']:.0f} | {parts['slowest'][name]:.0f} |")
+    elif "rate" in sections:
+        print()
+        print("(where the prompt request's time goes: not measured, tcpdump is not installed)")
 
     print()
     print("| measure | result | target |")
