@@ -238,6 +238,11 @@ final class FakeProvider: Sendable {
         let events = wire.streamEvents(text: CanonicalJSON.render(value, pretty: false))
         let end = ending
         return streamed(events, wire: wire, firstDelay: firstDelay, stopAfter: stopAfter) { [self] writer in
+            // A fault comes a gap after the last event, as the events do, so the gateway has sent
+            // that event's partial before it sees the fault even when a busy run delays its reads.
+            // Without the gap, all of a cut stream's events and its end sometimes arrived together,
+            // no partial went out, and the fallback was (rightly) a silent one.
+            if end != .clean { try await Task.sleep(for: Self.streamGap) }
             switch end {
             case .clean, .truncated: break
             case .cut: try await context.channel.close()
