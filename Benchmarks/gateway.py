@@ -349,7 +349,7 @@ def measure_halves(port, path, upstream_port, seconds, rate):
     reading, the pipeline up to the call), the provider's answer, and from that answer to
     promptc's answer ("after the call"). tcpdump stamps each packet as it is sent, so no
     process's scheduling is in the stamps. Each client exchange is paired with the first
-    unpaired provider exchange inside it. None when tcpdump is missing."""
+    unpaired provider exchange inside it. None when tcpdump is missing or cannot capture."""
     if shutil.which("tcpdump") is None:
         return None
     capture = WORK / "halves.pcap"
@@ -389,6 +389,8 @@ def measure_halves(port, path, upstream_port, seconds, rate):
             paired[index] = True
             call_sent, call_answered = upstream[index]
             rows.append((answered - sent, call_sent - sent, call_answered - call_sent, answered - call_answered))
+    if not rows:
+        return None  # tcpdump could not capture (it needs CAP_NET_RAW)
 
     def percentile(values, fraction):
         values = sorted(values)
@@ -773,7 +775,7 @@ def main():
             print(f"| {label} | {q['p50']:.0f} | {q['p90']:.0f} | {q['p99']:.0f} | {parts['slowest'][name]:.0f} |")
     elif "rate" in sections:
         print()
-        print("(where the prompt request's time goes: not measured, tcpdump is not installed)")
+        print("(where the prompt request's time goes: not measured, tcpdump is missing or may not capture here)")
 
     print()
     print("| measure | result | target |")
