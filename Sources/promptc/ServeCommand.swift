@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "How many event loop threads serve requests (default: one per core).",
-        discussion: "Fewer can answer sooner when the gateway shares its machine with its upstream or its clients: each loop's caches stay warmer."))
+        discussion: "Fewer loops spend less CPU per request but queue requests on each loop, so the tail latency can be worse; measure before changing it."))
     var threads: Int?
 
     func validate() throws {

@@ -237,23 +237,11 @@ struct CommandTests {
     /// among the process's threads: a thread started from a loop inherits that loop's name; and
     /// said in the "serving" line); 0 is a usage error.
     @Test(arguments: [1, 3]) func serveRunsTheEventLoopsAskedFor(threads: Int) async throws {
-        let cli = try CLI()
-        let port = Int.random(in: 40_001...60_000)
-        let server = Process()
-        server.executableURL = CLI.binary
-        server.arguments = ["serve", "--prompts", "Prompts", "--mock", "--port", String(port), "--threads", String(threads)]
-        server.currentDirectoryURL = cli.folder
-        let err = Pipe()
-        server.standardError = err
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
-        #expect(try await firstAnswer(from: "http://127.0.0.1:\(port)/healthz") != nil)
-        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.processIdentifier)/task")
-        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(server.processIdentifier)/task/\($0)/comm", encoding: .utf8) }
-        #expect(Set(names.filter { $0.hasPrefix("NIO-SGLTN-") }).count == threads, "threads: \(names.sorted())")
-        server.terminate()
-        server.waitUntilExit()
-        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = try await serveLog(try CLI(), arguments: ["--prompts", "Prompts", "--threads", String(threads)]) { pid in
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+            let names = tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) }
+            #expect(Set(names.filter { $0.hasPrefix("NIO-SGLTN-") }).count == threads, "threads: \(names.sorted())")
+        }
         #expect(log.split(separator: "\n").contains { $0.contains("serving") && $0.contains("threads=\(threads)") }, "\(log)")
     }
 
@@ -372,18 +360,22 @@ extension CommandTests {
         #expect(log.contains("changed=extra.yaml and 1 more"), "\(log)")
     }
 
-    /// What `serve --mock` logs while it starts, until it answers /readyz.
-    private func serveLog(_ cli: CLI) async throws -> String {
+    /// What `serve --mock` (with `arguments`) logs while it starts, until it answers /readyz;
+    /// `whileServing` is given the server's process id before it is stopped.
+    private func serveLog(
+        _ cli: CLI, arguments: [String] = [], whileServing: (Int32) throws -> Void = { _ in }
+    ) async throws -> String {
         let port = Int.random(in: 20_000...40_000)
         let server = Process()
         server.executableURL = CLI.binary
-        server.arguments = ["serve", "--mock", "--port", String(port)]
+        server.arguments = ["serve", "--mock", "--port", String(port)] + arguments
         server.currentDirectoryURL = cli.folder
         let errors = Pipe()
         server.standardError = errors
         try server.run()
         defer { if server.isRunning { server.terminate() } }
         #expect(try await firstAnswer(from: "http://127.0.0.1:\(port)/readyz") != nil)
+        try whileServing(server.processIdentifier)
         server.terminate()
         server.waitUntilExit()
         return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
