@@ -106,6 +106,29 @@ struct DirectFrontTests {
         }
     }
 
+    /// A field sent twice is read whole, as the router reads it: two media types are not JSON
+    /// (415), though the first alone is; a second request id is not one usable id.
+    @Test(.timeLimit(.minutes(1)))
+    func aRepeatedFieldIsReadWhole() async throws {
+        try await withFake(FakeProvider()) { port in
+            try await withGateway(specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port, environment: Self.keys) { client, _ in
+                let connection = try await RawConnection.connect(port: client.port)
+                try await connection.converse { conversation in
+                    try await conversation.send(Self.post(
+                        "/v1/sentiment", id: "twice", body: Self.sentiment, headers: "content-type: text/plain\r\nx-request-id: again\r\n"))
+                    let refused = try #require(try await conversation.nextAnswer())
+                    #expect(refused.status == 415)
+                    #expect(refused.body.contains("application/json, text/plain"))
+                    #expect(refused.header("x-request-id").map { !["twice", "again"].contains($0) } == true)
+                    try await conversation.send(Self.post("/v1/sentiment", id: "once", body: Self.sentiment))
+                    let answered = try #require(try await conversation.nextAnswer())
+                    #expect(answered.status == 200)
+                    #expect(answered.header("x-request-id") == "once")
+                }
+            }
+        }
+    }
+
     /// Which requests are answered directly: plain POSTs to an endpoint or to chat
     /// completions; streams, other methods and paths, and pages' requests under `cors:` go to
     /// the router.

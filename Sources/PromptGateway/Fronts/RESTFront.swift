@@ -69,9 +69,9 @@ struct RESTFront: RouterMiddleware {
     /// What the head alone tells of a JSON body: 415 for a media type that is not JSON, 413 for
     /// an announced length over the limit.
     static func checkJSONHeaders(_ headers: HTTPFields, limit: Int) throws(GatewayError) {
-        let contentType = headers[.contentType]
+        let contentType = headers.value(.contentType)
         guard let contentType, isJSON(contentType) else { throw GatewayError.unsupportedMediaType(contentType) }
-        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+        if let length = headers.value(.contentLength).flatMap(Int.init), length > limit {
             throw GatewayError.payloadTooLarge(limit: limit)
         }
     }
@@ -94,7 +94,7 @@ struct RESTFront: RouterMiddleware {
 
     /// `Cache-Control: no-cache`: the client wants a fresh answer, not one from the cache.
     static func asksNoCache(_ headers: HTTPFields) -> Bool {
-        guard let value = headers[.cacheControl]?.lowercased() else { return false }
+        guard let value = headers.value(.cacheControl)?.lowercased() else { return false }
         return value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "no-cache" }
     }
 }

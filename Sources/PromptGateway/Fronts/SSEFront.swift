@@ -13,7 +13,7 @@ struct SSEFront: Sendable {
     /// Whether the request asks for a stream: `Accept: text/event-stream`.
     /// Asked on every request: most carry no `Accept`, and are answered without allocating.
     static func wantsStream(_ headers: HTTPFields) -> Bool {
-        guard headers[.accept] != nil else { return false }
+        guard headers.value(.accept) != nil else { return false }
         return headers[values: .accept].contains { $0.range(of: "text/event-stream", options: .caseInsensitive) != nil }
     }
 

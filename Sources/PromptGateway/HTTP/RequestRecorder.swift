@@ -23,7 +23,7 @@ struct RequestRecorder: RouterMiddleware {
             errorType = gatewayError.type
             response = gatewayError.response(requestID: recording.requestID)
         }
-        recording.finish(&response.headers, status: Int(response.status.code), errorType: errorType)
+        recording.finish(&response.headers, status: Int(response.status.code), errorType: errorType)?.write()
         return response
     }
 }

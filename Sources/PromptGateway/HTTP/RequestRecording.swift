@@ -19,7 +19,7 @@ struct RequestRecording: Sendable {
     init(core: GatewayCore, headers: HTTPFields, method: HTTPRequest.Method, path: String) {
         self.core = core
         seen = OutcomeRecorder.Request(
-            requestID: headers[Self.requestIDHeader].flatMap(Self.usable) ?? RequestID.make(),
+            requestID: headers.value(Self.requestIDHeader).flatMap(Self.usable) ?? RequestID.make(),
             method: method.rawValue, path: path, startedAt: Date(), started: .now)
         outcome = RequestOutcome(front: "rest", endpoint: core.recordNames[path])
     }
@@ -36,17 +36,18 @@ struct RequestRecording: Sendable {
 
     /// Puts on `headers` what every answer carries (request id, rate limits, lifecycle, cache)
     /// and records the request: now, or for a stream still being sent, when it ends (with the
-    /// status its last event says).
-    func finish(_ headers: inout HTTPFields, status: Int, errorType: String?) {
+    /// status its last event says). A plain answer's log line is left to the caller to write (see
+    /// `OutcomeRecorder.recordLeavingLogLine`).
+    func finish(_ headers: inout HTTPFields, status: Int, errorType: String?) -> RequestLogLine? {
         let fields = outcome.snapshot
         headers[Self.requestIDHeader] = requestID
         if let decision = fields.rateLimit {
-            for field in ConsumerStage.headers(decision) where headers[field.name] == nil { headers.append(field) }
+            for field in ConsumerStage.headers(decision) where headers.value(field.name) == nil { headers.append(field) }
         }
         if let lifecycle = core.lifecycles[seen.path] {
             for field in lifecycle.headers(at: EndpointLifecycle.now()) { headers[field.name] = field.value }
         }
-        if core.cachedPaths.contains(seen.path), headers[PromptHeaders.cache] == nil {
+        if core.cachedPaths.contains(seen.path), headers.value(PromptHeaders.cache) == nil {
             headers[PromptHeaders.cache] = fields.cache ?? "miss"
         }
         let (recorder, seen, outcome) = (core.recorder, seen, outcome)
@@ -54,9 +55,9 @@ struct RequestRecording: Sendable {
             outcome.recordWhenFinished { status, errorType in
                 recorder.record(seen, status: status, outcome: outcome.snapshot, errorType: errorType)
             }
-        } else {
-            recorder.record(seen, status: status, outcome: fields, errorType: errorType)
+            return nil
         }
+        return recorder.recordLeavingLogLine(seen, status: status, outcome: fields, errorType: errorType)
     }
 
     /// A client id is echoed when it is short, visible ASCII; anything else gets a new id, so

@@ -41,7 +41,7 @@ struct ConsumerStage: Sendable {
 
     /// The key a request carries: `Authorization: Bearer KEY` or `x-api-key: KEY`.
     static func presentedKey(_ headers: HTTPFields) -> String? {
-        presentedKey(authorization: headers[.authorization], apiKey: headers[apiKeyHeader])
+        presentedKey(authorization: headers.value(.authorization), apiKey: headers.value(apiKeyHeader))
     }
 
     /// The key in these two headers' values, for fronts whose headers are not `HTTPFields`.

@@ -32,7 +32,7 @@ struct DirectExchange: Sendable {
     /// What to do with a request, from its head: nil when the router answers it.
     func route(_ head: HTTPRequest) -> (kind: Kind, recording: RequestRecording)? {
         guard head.method == .post, let target = head.path else { return nil }
-        if corsEnabled, head.headerFields[.origin] != nil { return nil }
+        if corsEnabled, head.headerFields.value(.origin) != nil { return nil }
         let path = Self.path(of: target)
         let core = cores.current
         let kind: Kind
@@ -57,7 +57,7 @@ struct DirectExchange: Sendable {
     /// 413, or the client gone); the pipeline waits on it only after consumer and limits.
     func answerPrompt(
         _ recording: RequestRecording, endpoint: ServedEndpoint, head: HTTPRequest, body: EventLoopFuture<ByteBuffer>, watch: ConnectionWatch?
-    ) async -> PlainAnswer {
+    ) async -> LoggedAnswer {
         let headers = head.headerFields
         let limit = maxBodyBytes
         let request = PipelineRequest(
@@ -73,7 +73,7 @@ struct DirectExchange: Sendable {
     }
 
     /// A chat completion's answer, not streamed; `body` is the request's JSON or why there is none.
-    func answerChat(_ recording: RequestRecording, head: HTTPRequest, body: Result<JSONValue, GatewayError>, watch: ConnectionWatch?) async -> PlainAnswer {
+    func answerChat(_ recording: RequestRecording, head: HTTPRequest, body: Result<JSONValue, GatewayError>, watch: ConnectionWatch?) async -> LoggedAnswer {
         recording.outcome.update { $0.front = "openai" }
         let key = ConsumerStage.presentedKey(head.headerFields)
         return await answer(recording, watch: watch, openAIShape: true) {
@@ -97,10 +97,11 @@ struct DirectExchange: Sendable {
         return false
     }
 
-    /// `produce`'s answer, or the error answer, with the headers every answer carries; recorded.
+    /// `produce`'s answer, or the error answer, with the headers every answer carries; its usage
+    /// and metrics recorded, its log line left for after the answer is written.
     private func answer(
         _ recording: RequestRecording, watch: ConnectionWatch?, openAIShape: Bool, _ produce: () async throws -> PlainAnswer
-    ) async -> PlainAnswer {
+    ) async -> LoggedAnswer {
         var answer: PlainAnswer
         var errorType: String?
         do {
@@ -114,7 +115,13 @@ struct DirectExchange: Sendable {
             errorType = failure.type
             answer = failure.answer(requestID: recording.requestID)
         }
-        recording.finish(&answer.headers, status: Int(answer.status.code), errorType: errorType)
-        return answer
+        let logLine = recording.finish(&answer.headers, status: Int(answer.status.code), errorType: errorType)
+        return LoggedAnswer(answer: answer, logLine: logLine)
     }
+}
+
+/// A plain answer, and its request's log line, to write once the answer is out.
+struct LoggedAnswer: Sendable {
+    var answer: PlainAnswer
+    var logLine: RequestLogLine?
 }

@@ -146,19 +146,24 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Runs `answer` as the request's task, then sends what it gives on the event loop. The task
-    /// starts on this event loop (promptc serve makes the loops Swift's executor), and so do the
-    /// provider calls it makes: a request crosses no thread. The client leaving cancels the task
-    /// (`abandon`, on the same events that close the connection's watch).
-    private func run(_ request: DirectRequest, context: ChannelHandlerContext, _ answer: @escaping @Sendable () async -> PlainAnswer) {
+    /// Runs `answer` as the request's task, then sends what it gives on the event loop, and only
+    /// then writes the request's log line. The task starts on this event loop
+    /// (promptc serve makes the loops Swift's executor), and so do the provider calls it makes:
+    /// a request crosses no thread. The client leaving cancels the task (`abandon`, on the same
+    /// events that close the connection's watch).
+    private func run(_ request: DirectRequest, context: ChannelHandlerContext, _ answer: @escaping @Sendable () async -> LoggedAnswer) {
         let eventLoop = context.eventLoop
         let bound = NIOLoopBound((handler: self, context: context, request: request), eventLoop: eventLoop)
         let task = Task {
-            let plain = await answer()
+            let logged = await answer()
             if eventLoop.inEventLoop {
-                bound.value.handler.respond(plain, to: bound.value.request, context: bound.value.context)
+                bound.value.handler.respond(logged.answer, to: bound.value.request, context: bound.value.context)
+                logged.logLine?.write()
             } else {
-                eventLoop.execute { bound.value.handler.respond(plain, to: bound.value.request, context: bound.value.context) }
+                eventLoop.execute {
+                    bound.value.handler.respond(logged.answer, to: bound.value.request, context: bound.value.context)
+                    logged.logLine?.write()
+                }
             }
         }
         request.task = task

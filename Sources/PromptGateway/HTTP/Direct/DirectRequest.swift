@@ -24,7 +24,7 @@ final class DirectRequest {
         self.recording = recording
         self.head = head
         self.limit = limit
-        closesConnection = head.headerFields[.connection].map { $0.lowercased().contains("close") } ?? false
+        closesConnection = head.headerFields.value(.connection).map { $0.lowercased().contains("close") } ?? false
         if case .prompt = kind { bodyPromise = eventLoop.makePromise() } else { bodyPromise = nil }
     }
 
