@@ -29,10 +29,10 @@ struct OutcomeRecorder: Sendable {
     }
 
     /// Records the request's usage and metrics now, and leaves its log line to the caller, to
-    /// write once the answer's bytes are out: the contract wants the usage record in the journal
-    /// before the answer, and a test (or a scrape) that reads the metrics after an answer must
-    /// find it counted, but nothing waits on the line, which costs more than both together
-    /// (nginx's log phase runs after the answer too). The latency it reports is taken now.
+    /// write once the answer's bytes are out. The usage record is taken before the answer is sent
+    /// (the contract's cluster section has it journalled then), and a scrape that reads the
+    /// metrics after an answer must find it counted; nothing waits on the line, which costs more
+    /// than both together (nginx's log phase runs after the answer too). Its latency is taken now.
     func recordLeavingLogLine(_ request: Request, status: Int, outcome: RequestOutcome.Fields, errorType: String?) -> RequestLogLine {
         let nanoseconds = (ContinuousClock.now - request.started).nanoseconds
         let line = RequestLogLine(
