@@ -782,7 +782,7 @@ def main():
             print(f"| {TARGETS[key][0]} | {r['rps']:,.0f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | {ms(r['p99_us'])} | {ms(r['max_us'])} |")
         print()
         print("The host's steal (CPU time the VM's host took) during each round's fake and promptc rows, "
-              "* for a round not counted: "
+              f"* for a round in which it was over {args.rate_quiet_steal} %: "
               + ", ".join(f"{f['steal']:.1f}/{p['steal']:.1f} %{'' if quiet else '*'}" for f, p, quiet
                           in zip(rate_rounds["fake_direct"], rate_rounds["promptc_openai"], quiet_rounds)))
     if halves:
@@ -822,7 +822,7 @@ def main():
             each = [(a["p99_us"] - f["p99_us"]) / 1000 for a, f in zip(rate_rounds[key], rate_rounds["fake_direct"])]
             counted = counted_rounds(quiet_rounds)
             median = statistics.median(each[i] for i in counted)
-            print(f"| {label} at {args.rate} req/s (median of the {len(counted)} counted rounds; every round: "
+            print(f"| {label} at {args.rate} req/s (median of the {len(counted)} counted rounds; every round, * not quiet: "
                   f"{', '.join(f'{x:.2f}' + ('' if quiet else '*') for x, quiet in zip(each, quiet_rounds))}; "
                   f"median of all {statistics.median(each):.2f}) | {median:.2f} ms | {target} |")
         print(f"| promptc resident memory at {args.rate} req/s (peak sampled) | {rss_at_rate / 1024:.1f} MiB | ≤ 64 MiB |")
