@@ -593,6 +593,8 @@ def main():
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"what to measure, comma-separated (default all: {','.join(SECTIONS)})")
     args = parser.parse_args()
+    if args.rate_rounds < 1 or args.rate_max_rounds < 1:
+        parser.error("--rate-rounds and --rate-max-rounds must be at least 1")
     connection_counts = [int(c) for c in args.connections.split(",")]
     sections = set(args.sections.split(","))
     if sections - set(SECTIONS):
@@ -614,6 +616,7 @@ def main():
     rss_at_rate = rss_peak = None
     rate_rounds = {}
     quiet_rounds = []
+    counted = []
     with Processes() as processes:
         fake = start_nginx(processes, "fake-provider", "nginx/fake-provider.conf", PORT=FAKE_PORT)
         proxy = start_nginx(processes, "proxy", "nginx/proxy.conf", PORT=PROXY_PORT, UPSTREAM_PORT=FAKE_PORT)
@@ -768,9 +771,8 @@ def main():
 
     if fixed:
         print()
-        counted = counted_rounds(quiet_rounds)
         which = (f"the {len(counted)} rounds in which the host took at most {args.rate_quiet_steal} % (of {len(quiet_rounds)} run)"
-                 if len(counted) < len(quiet_rounds) or all(quiet_rounds) else
+                 if all(quiet_rounds[i] for i in counted) else
                  f"all {len(quiet_rounds)} rounds (too few were quiet: the host took more than {args.rate_quiet_steal} %)")
         print(f"Fixed rate: {args.rate} requests/s, 16 connections, {args.duration} s per row, interleaved rounds; "
               f"medians of {which}; latency in ms")
@@ -783,7 +785,7 @@ def main():
         print()
         print("The host's steal (CPU time the VM's host took) during each round's fake and promptc rows, "
               f"* for a round in which it was over {args.rate_quiet_steal} %: "
-              + ", ".join(f"{f['steal']:.1f}/{p['steal']:.1f} %{'' if quiet else '*'}" for f, p, quiet
+              + ", ".join(f"{f['steal']:.2f}/{p['steal']:.2f} %{'' if quiet else '*'}" for f, p, quiet
                           in zip(rate_rounds["fake_direct"], rate_rounds["promptc_openai"], quiet_rounds)))
     if halves:
         parts = halves["parts"]
@@ -820,7 +822,6 @@ def main():
         for key, label, target in (("promptc_openai", "p99 added over the fake", "≤ 1 ms"),
                                    ("nginx_proxy", "p99 added over the fake by nginx proxying it (the native floor)", "")):
             each = [(a["p99_us"] - f["p99_us"]) / 1000 for a, f in zip(rate_rounds[key], rate_rounds["fake_direct"])]
-            counted = counted_rounds(quiet_rounds)
             median = statistics.median(each[i] for i in counted)
             print(f"| {label} at {args.rate} req/s (median of the {len(counted)} counted rounds; every round, * not quiet: "
                   f"{', '.join(f'{x:.2f}' + ('' if quiet else '*') for x, quiet in zip(each, quiet_rounds))}; "

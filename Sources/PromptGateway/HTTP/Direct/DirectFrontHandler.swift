@@ -156,15 +156,11 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let bound = NIOLoopBound((handler: self, context: context, request: request), eventLoop: eventLoop)
         let task = Task {
             let logged = await answer()
-            if eventLoop.inEventLoop {
+            let send: @Sendable () -> Void = {
                 bound.value.handler.respond(logged.answer, to: bound.value.request, context: bound.value.context)
                 logged.logLine?.write()
-            } else {
-                eventLoop.execute {
-                    bound.value.handler.respond(logged.answer, to: bound.value.request, context: bound.value.context)
-                    logged.logLine?.write()
-                }
             }
+            if eventLoop.inEventLoop { send() } else { eventLoop.execute(send) }
         }
         request.task = task
         if watch?.isClosed ?? false { task.cancel() }
