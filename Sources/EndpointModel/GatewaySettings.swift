@@ -13,6 +13,10 @@ public struct GatewaySettings: Sendable, Hashable {
     public var port: Int?
     /// `usage.database`: where usage records go; nil for the default, `promptc-usage.sqlite`.
     public var usageDatabase: String?
+    /// `shared.database`: the PostgreSQL that replicas share limits, budgets and circuit
+    /// openings through (gateway-contract.md, Cluster); usage records go there too unless
+    /// `usage.database` says otherwise.
+    public var sharedDatabase: String?
     /// Prices by `provider/model`, for costs in metrics and usage records.
     public var pricing: [String: ModelPrice] = [:]
     /// The response cache's bound, in bytes (`cache_max_bytes`).

@@ -7,7 +7,7 @@ import SpecFrontEnd
 /// usage, pricing) are accepted here and read by the gateway features that use them.
 struct GatewayConfigChecker {
     static let topLevelKeys = [
-        "providers", "pools", "consumers", "admin_key_sha256", "usage", "pricing", "cache_max_bytes",
+        "providers", "pools", "consumers", "admin_key_sha256", "usage", "shared", "pricing", "cache_max_bytes",
         "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream", "model_groups", "portal", "cors",
     ]
     static let modelGroupKeys = ["models", "fallback"]
@@ -38,17 +38,11 @@ struct GatewayConfigChecker {
         if let pricing = root["pricing"] { checkPricing(pricing) }
         if let usage = root["usage"], let fields = reader.entries(usage, "'usage'") {
             reader.checkKeys(fields, allowed: ["database"], code: .unknownConfigKey, in: "usage")
-            if let node = usage["database"], let database = reader.string(node, "'usage.database'") {
-                if database.isEmpty {
-                    reader.diagnostics.emit(.invalidConfigValue, "'usage.database' is empty", at: node.span, hint: "a file path, or postgres://user:pass@host:5432/db")
-                } else if DatabaseURL.isPostgres(database), let problem = Self.postgresProblem(database) {
-                    // Never the URL itself in a message: it may hold a password.
-                    reader.diagnostics.emit(.invalidConfigValue, "'usage.database' \(problem)", at: node.span,
-                                            hint: "postgres://user:password@host:5432/database?sslmode=verify-full")
-                } else {
-                    settings.usageDatabase = database
-                }
-            }
+            if let node = usage["database"] { settings.usageDatabase = database(node, "'usage.database'", postgresOnly: false) }
+        }
+        if let shared = root["shared"], let fields = reader.entries(shared, "'shared'") {
+            reader.checkKeys(fields, allowed: ["database"], code: .unknownConfigKey, in: "shared")
+            if let node = shared["database"] { settings.sharedDatabase = database(node, "'shared.database'", postgresOnly: true) }
         }
         if let node = root["admin_key_sha256"], let hash = sha256Hex(node, "'admin_key_sha256'") { settings.adminKeySHA256 = hash }
         if let node = root["portal"], let portal = reader.bool(node, "'portal'") { settings.portal = portal }
@@ -73,6 +67,27 @@ struct GatewayConfigChecker {
             for entry in groupEntries { checkModelGroup(entry, catalog: catalog) }
         }
         return catalog
+    }
+
+    /// A database setting: a file path (unless `postgresOnly`) or a `postgres://` URL that
+    /// postgres-nio can use; nil after a diagnostic.
+    private mutating func database(_ node: SpecNode, _ what: String, postgresOnly: Bool) -> String? {
+        let hint = postgresOnly ? "postgres://user:password@host:5432/database" : "a file path, or postgres://user:pass@host:5432/db"
+        guard let database = reader.string(node, what) else { return nil }
+        if database.isEmpty {
+            reader.diagnostics.emit(.invalidConfigValue, "\(what) is empty", at: node.span, hint: hint)
+        } else if !DatabaseURL.isPostgres(database) {
+            guard postgresOnly else { return database }
+            // Replicas on several machines cannot share a file: only PostgreSQL is shared state.
+            reader.diagnostics.emit(.invalidConfigValue, "\(what) must be a postgres:// URL", at: node.span, hint: hint)
+        } else if let problem = Self.postgresProblem(database) {
+            // Never the URL itself in a message: it may hold a password.
+            reader.diagnostics.emit(.invalidConfigValue, "\(what) \(problem)", at: node.span,
+                                    hint: "postgres://user:password@host:5432/database?sslmode=verify-full")
+        } else {
+            return database
+        }
+        return nil
     }
 
     /// `cors: { origins: [...] }`: each origin a scheme, host and optional port, nothing more,

@@ -77,10 +77,17 @@ public final class Gateway: Sendable {
         self.logger = logger
         let metrics = GatewayMetrics()
         let dropped = metrics.usageRecordsDropped
+        let shared: SharedDatabase?
+        do {
+            shared = try options.settings.sharedDatabase.map { try SharedDatabase(url: $0, metrics: metrics, logger: logger) }
+        } catch {
+            throw RouteLoadError(description: "shared.database: \(error)")
+        }
         foundation = GatewayFoundation(
             upstream: UpstreamClient(settings: options.settings.upstream), metrics: metrics, watches: ConnectionWatchRegistry(),
             upstreams: UpstreamStats(),
             usage: options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) },
+            shared: shared,
             logger: logger, logPrompts: options.logPrompts,
             mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off, environment: options.environment,
             faultInjector: options.faultInjector, portal: options.settings.portal)
@@ -179,11 +186,19 @@ public final class Gateway: Sendable {
         DatabaseURL.isLoopback(host)
     }
 
-    /// Writes the usage records still queued and closes the upstream client; call after the
-    /// application stopped.
+    /// Connects to `shared.database`, when there is one, waiting up to `wait` for it: limits are
+    /// counted there from the first request when it answers, and locally until it does. Call
+    /// before serving.
+    public func connectShared(waitingUpTo wait: Duration = .seconds(5)) async {
+        await foundation.shared?.start(waitingUpTo: wait)
+    }
+
+    /// Writes the usage records still queued and closes the upstream client and the shared
+    /// database; call after the application stopped.
     public func shutdown() async {
         await mcpSessions.closeAll()
         await usage?.close(timeout: options.shutdownTimeout)
+        await foundation.shared?.close()
         await foundation.upstream.shutdown()
     }
 }

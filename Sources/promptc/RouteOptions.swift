@@ -100,7 +100,7 @@ struct RouteOptions: ParsableArguments {
     /// The usage store that promptc.yaml names, or the SQLite file beside the project.
     func openUsageStore(_ settings: GatewaySettings) async throws -> any UsageStore {
         let database = UsageDatabasePath.resolve(
-            configured: settings.usageDatabase, configPath: SpecOptions.configPath(flag: config),
+            configured: settings.usageDatabase ?? settings.sharedDatabase, configPath: SpecOptions.configPath(flag: config),
             projectFolder: UsageDatabasePath.projectFolder(routes: prompts == nil ? routes : nil, prompts: prompts))
         do {
             return try await UsageStores.open(database)

@@ -83,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "models": .string(models.joined(separator: ", ")),
             ])
         }
+        await gateway.connectShared()
         let source = self.source
         let reloads = await ReloadService(
             gateway: gateway, source: { try source.load() }, watching: watch ? source.watchedPaths : nil)

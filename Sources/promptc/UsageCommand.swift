@@ -46,7 +46,7 @@ struct UsageCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data(DiagnosticRenderer.text(compilation.diagnostics, sources: compilation.sources).utf8))
                 throw PromptcExit.inputErrors
             }
-            database = UsageDatabasePath.resolve(configured: compilation.settings.usageDatabase, configPath: configPath, projectFolder: nil)
+            database = UsageDatabasePath.resolve(configured: compilation.settings.usageDatabase ?? compilation.settings.sharedDatabase, configPath: configPath, projectFolder: nil)
         }
         let isURL = DatabaseURL.isPostgres(database)
         guard isURL || FileManager.default.fileExists(atPath: database) else {

@@ -38,6 +38,10 @@ struct LimitsConfigTests {
         ("limits:\n  max_connections: »0\n", .invalidConfigValue, "at least 1"),
         ("upstream:\n  connect_timeout: »2\n", .invalidDuration, "has no unit"),
         ("»limit:\n  max_connections: 5\n", .unknownConfigKey, "did you mean 'limits'"),
+        ("shared:\n  database: »promptc-shared.sqlite\n", .invalidConfigValue, "must be a postgres:// URL"),
+        ("shared:\n  »databse: postgres://a@db/x\n", .unknownConfigKey, "did you mean 'database'"),
+        ("shared:\n  database: »\"\"\n", .invalidConfigValue, "'shared.database' is empty"),
+        ("»shard:\n  database: postgres://a@db/x\n", .unknownConfigKey, "did you mean 'shared'"),
     ])
     func mistakesAreOneDiagnosticEach(config: String, code: DiagnosticCode, says: String) {
         let marked = Marked(config)
@@ -55,10 +59,19 @@ struct LimitsConfigTests {
         "postgres://app:s3cr/et#pw@db.example.com:notaport/usage",
     ])
     func aBadPostgresURLIsAConfigErrorThatNeverShowsThePassword(url: String) {
-        let compilation = compile(["demo.yaml": minimalSpec], config: "usage:\n  database: \"\(url)\"\n")
-        #expect(compilation.diagnostics.map(\.code) == [.invalidConfigValue])
-        let text = compilation.diagnostics.map { "\($0.message) \($0.hint ?? "")" }.joined()
-        #expect(!text.contains("s3cr"))
+        for section in ["usage", "shared"] {
+            let compilation = compile(["demo.yaml": minimalSpec], config: "\(section):\n  database: \"\(url)\"\n")
+            #expect(compilation.diagnostics.map(\.code) == [.invalidConfigValue])
+            let text = compilation.diagnostics.map { "\($0.message) \($0.hint ?? "")" }.joined()
+            #expect(!text.contains("s3cr"))
+        }
+    }
+
+    @Test func theSharedDatabaseIsRead() {
+        let compilation = compile(["demo.yaml": minimalSpec], config: "shared:\n  database: postgres://app@db.internal:5432/promptc\n")
+        #expect(compilation.errorCount == 0, "\(describe(compilation.diagnostics))")
+        #expect(compilation.settings.sharedDatabase == "postgres://app@db.internal:5432/promptc")
+        #expect(compilation.settings.usageDatabase == nil)
     }
 
     @Test(arguments: ["/healthz", "/metrics", "/openapi.json", "/admin/keys", "/v1/chat/completions", "/v1/models", "/mcp", "/portal", "/docs/x"])

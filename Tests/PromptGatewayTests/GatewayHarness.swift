@@ -178,6 +178,7 @@ func withGateway<T>(
     var withPing = options
     withPing.streamPingInterval = streamPingInterval
     let gateway = try Gateway(withPing, logger: logs.logger())
+    await gateway.connectShared()
     do {
         let result = try await withRunning({ gateway.makeApplication(onServerRunning: $0) }, shutdownTimeout: shutdownTimeout) { port in
             try await body(GatewayClient(port: port), gateway)

@@ -18,6 +18,7 @@ struct DescribedMetricsFactory: MetricsFactory {
         "promptc_cost_usd_total": "Cost in US dollars per model, from pricing in promptc.yaml; only for models with a price.",
         "promptc_circuit_open": "1 while a model's circuit is open, else 0.",
         "promptc_usage_records_dropped_total": "Usage records dropped because the queue was full.",
+        "promptc_shared_state_up": "1 while shared.database answers, 0 while limits are counted locally; absent without shared.database.",
     ]
 
     /// swift-prometheus' default buckets for durations.

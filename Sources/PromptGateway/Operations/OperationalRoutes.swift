@@ -1,3 +1,4 @@
+import EndpointModel
 import Foundation
 import Hummingbird
 import NIOCore
@@ -16,12 +17,18 @@ struct OperationalRoutes {
         }
         // Routes are loaded before the server binds, so a gateway that answers is ready. Which
         // routes, and since when, tells an operator whether a reload took.
+        // With shared.database, whether it answers: a replica whose database is away still serves
+        // (with limits counted locally), so it stays ready and says so.
+        let shared = gateway.foundation.shared
         router.get("/readyz") { _, context in
             let core = cores.core(for: context)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .json([
+            var body: [String: JSONValue] = [
                 "status": "ready", "endpoints": .integer(core.endpoints.count), "routes_sha256": .string(core.routesSHA256),
                 "loaded_at": .string(Self.timestamp(core.loadedAt)),
-            ]))
+            ]
+            // Why it is away goes to the log only: it may name hosts this answer should not.
+            if let shared { body["shared_database"] = .string(shared.isUp ? "up" : "away") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .json(.object(body)))
         }
         router.get("/openapi.json") { _, context in
             let document = cores.core(for: context).openAPIDocument

@@ -20,7 +20,7 @@ struct ChatPipeline: Sendable {
     }
 
     func run(_ chat: ChatRequest, key: String?, requestID: String, progress: ChainProgressSink?, outcome: RequestOutcome) async throws -> Answer {
-        let consumer = try consumers.admit(key: key, endpoint: chat.model, outcome: outcome)
+        let consumer = try await consumers.admit(key: key, endpoint: chat.model, outcome: outcome)
         let target: ChatTargets.Target
         switch targets.target(chat.model) {
         case .found(let found):
@@ -50,7 +50,7 @@ struct ChatPipeline: Sendable {
             let answer = try await caller.call(step, chat, timeout: timeout, streaming: streaming, label: target.recordName, requestID: requestID)
             return (answer, answer.usage)
         }
-        consumer?.limits?.spend(tokens: result.usage.input + result.usage.output)
+        await consumers.spend(consumer, tokens: result.usage.input + result.usage.output)
         outcome.update { fields in
             fields.model = result.model
             fields.tokens = result.usage

@@ -12,11 +12,13 @@ struct ConsumerStage: Sendable {
     static let resetHeader = HTTPField.Name("RateLimit-Reset")!
 
     let directory: ConsumerDirectory
+    /// With `shared.database`: limits counted across replicas.
+    var shared: SharedLimits?
 
     /// The consumer `key` belongs to, admitted to `endpoint` and counted against its limits;
     /// nil when no consumers are configured. The outcome learns the consumer and its limits
     /// before any refusal, so refused requests are recorded with them.
-    func admit(key: String?, endpoint: String, outcome: RequestOutcome) throws(GatewayError) -> ConsumerDirectory.Entry? {
+    func admit(key: String?, endpoint: String, outcome: RequestOutcome) async throws(GatewayError) -> ConsumerDirectory.Entry? {
         guard !directory.isEmpty else { return nil }
         guard let key else {
             throw Self.unauthorized("this endpoint needs a consumer key: send Authorization: Bearer KEY or x-api-key: KEY")
@@ -27,7 +29,7 @@ struct ConsumerStage: Sendable {
             throw GatewayError(status: .forbidden, type: "forbidden", message: "consumer '\(entry.consumer.name)' may not call \(endpoint)")
         }
         guard let limits = entry.limits else { return entry }
-        let decision = limits.admit()
+        let decision = if let shared { await shared.admit(entry.consumer.name, limits: limits) } else { limits.admit() }
         outcome.update { $0.rateLimit = decision }
         guard decision.allowed else {
             var error = GatewayError(
@@ -37,6 +39,16 @@ struct ConsumerStage: Sendable {
             throw error
         }
         return entry
+    }
+
+    /// Adds the model tokens an answer used to the consumer's token limit, if it has one.
+    func spend(_ entry: ConsumerDirectory.Entry?, tokens: Int) async {
+        guard let entry, let limits = entry.limits, limits.tokensPerMinute != nil else { return }
+        if let shared {
+            await shared.spend(entry.consumer.name, tokens: tokens, limits: limits)
+        } else {
+            limits.spend(tokens: tokens)
+        }
     }
 
     /// The key a request carries: `Authorization: Bearer KEY` or `x-api-key: KEY`.

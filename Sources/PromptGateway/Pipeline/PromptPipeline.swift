@@ -43,7 +43,7 @@ struct PromptPipeline: Sendable {
     func run(_ request: PipelineRequest, outcome: RequestOutcome) async throws -> PipelineAnswer {
         let endpoint = request.endpoint
         try endpoint.lifecycle?.admit(at: EndpointLifecycle.now())
-        let consumer = try consumers.admit(key: request.key, endpoint: endpoint.name, outcome: outcome)
+        let consumer = try await consumers.admit(key: request.key, endpoint: endpoint.name, outcome: outcome)
         let input = try input.validate(try await request.readInput(), for: endpoint)
         let metrics = metrics[endpoint.name]
         let lookup = cache.lookup(endpoint, input: input, noCache: request.noCache)
@@ -62,7 +62,7 @@ struct PromptPipeline: Sendable {
             if let lookup, let entry = cache.stale(lookup) { return cached(entry, outcome: "stale", recordedIn: outcome, metrics: metrics) }
             throw failure
         }
-        consumer?.limits?.spend(tokens: answer.usage.input + answer.usage.output)
+        await consumers.spend(consumer, tokens: answer.usage.input + answer.usage.output)
         outcome.update { fields in
             fields.model = answer.model
             fields.tokens = answer.usage

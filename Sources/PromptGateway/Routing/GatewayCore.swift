@@ -63,13 +63,14 @@ final class GatewayCore: Sendable {
         }
         return GatewayCore(
             endpoints: endpoints, chatTargets: chatTargets, runtime: runtime,
-            consumers: ConsumerDirectory(settings.consumers, carryingOver: previous?.consumers), usage: foundation.usage, settings: settings,
+            consumers: ConsumerDirectory(settings.consumers, carryingOver: previous?.consumers),
+            sharedLimits: foundation.shared.map { SharedLimits(database: $0) }, usage: foundation.usage, settings: settings,
             openAPI: OpenAPIDocument(make: openAPI), portal: foundation.portal, routesSHA256: Self.digest(table))
     }
 
     init(
         endpoints: [ServedEndpoint], chatTargets: ChatTargets, runtime: GatewayRuntime, consumers: ConsumerDirectory,
-        usage: UsageRecorder?, settings: GatewaySettings, openAPI: OpenAPIDocument, portal: Bool, routesSHA256: String
+        sharedLimits: SharedLimits?, usage: UsageRecorder?, settings: GatewaySettings, openAPI: OpenAPIDocument, portal: Bool, routesSHA256: String
     ) {
         var metrics: [String: EndpointMetrics] = [:]
         for endpoint in endpoints {
@@ -92,10 +93,10 @@ final class GatewayCore: Sendable {
         self.routesSHA256 = routesSHA256
         loadedAt = Date()
         prompts = PromptPipeline(
-            consumers: ConsumerStage(directory: consumers), input: InputStage(maxErrorDetails: settings.limits.maxErrorDetails),
+            consumers: ConsumerStage(directory: consumers, shared: sharedLimits), input: InputStage(maxErrorDetails: settings.limits.maxErrorDetails),
             cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
         chat = ChatPipeline(
-            consumers: ConsumerStage(directory: consumers), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
+            consumers: ConsumerStage(directory: consumers, shared: sharedLimits), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
             metrics: metrics)
         recorder = OutcomeRecorder(logger: runtime.logger, metrics: metrics, usage: usage, pricing: settings.pricing)
 

@@ -2,13 +2,15 @@ import Logging
 
 /// What a gateway keeps for its whole life, across reloads: the upstream client and its
 /// statistics, the metrics registry, the connection watches its channels report to, the usage
-/// recorder, and how it was started.
+/// recorder, the shared database, and how it was started.
 struct GatewayFoundation: Sendable {
     let upstream: UpstreamClient
     let metrics: GatewayMetrics
     let watches: ConnectionWatchRegistry
     let upstreams: UpstreamStats
     let usage: UsageRecorder?
+    /// `shared.database`, when set.
+    let shared: SharedDatabase?
     let logger: Logger
     let logPrompts: Bool
     let mock: RouteLoader.MockMode

@@ -37,6 +37,7 @@ extension Gateway {
         if settings.maxBodyBytes != started.maxBodyBytes { needsRestart.append("max_body_bytes") }
         if settings.host != started.host || settings.port != started.port { needsRestart.append("host/port") }
         if settings.usageDatabase != started.usageDatabase { needsRestart.append("usage") }
+        if settings.sharedDatabase != started.sharedDatabase { needsRestart.append("shared") }
         let summary = ReloadSummary(
             added: after.keys.filter { before[$0] == nil }.sorted(), removed: before.keys.filter { after[$0] == nil }.sorted(),
             changed: changed, unchanged: after.count - changed.count - after.keys.count { before[$0] == nil },

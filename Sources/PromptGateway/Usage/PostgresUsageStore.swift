@@ -21,7 +21,12 @@ public actor PostgresUsageStore: UsageStore {
 
     public static func connect(url: String) async throws -> PostgresUsageStore {
         let store = PostgresUsageStore(configuration: try PostgresURL.configuration(url))
-        try await store.createTable()
+        do {
+            try await store.createTable()
+        } catch {
+            await store.close()
+            throw error
+        }
         return store
     }
 
@@ -41,18 +46,9 @@ public actor PostgresUsageStore: UsageStore {
         return made
     }
 
+    /// The usage table, and the rest of the shared schema, as `SharedSchema` makes them.
     private func createTable() async throws {
-        let connection = try await open()
-        try await connection.query("""
-            CREATE TABLE IF NOT EXISTS usage (
-                time_ms BIGINT NOT NULL, request_id TEXT NOT NULL, endpoint TEXT NOT NULL, consumer TEXT, model TEXT,
-                attempts INTEGER NOT NULL, status INTEGER NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
-                cost_usd DOUBLE PRECISION NOT NULL, latency_ms BIGINT NOT NULL, cache TEXT, fell_back BOOLEAN NOT NULL, record_id TEXT, via TEXT)
-            """, logger: logger)
-        try await connection.query("ALTER TABLE usage ADD COLUMN IF NOT EXISTS record_id TEXT", logger: logger)
-        try await connection.query("ALTER TABLE usage ADD COLUMN IF NOT EXISTS via TEXT", logger: logger)
-        try await connection.query("CREATE UNIQUE INDEX IF NOT EXISTS usage_record_id ON usage (record_id)", logger: logger)
-        try await connection.query("CREATE INDEX IF NOT EXISTS usage_time ON usage (time_ms)", logger: logger)
+        try await SharedSchema.migrate(try await open(), logger: logger)
     }
 
     /// One multi-row INSERT per call: the recorder's batches are at most 256 records, far under

@@ -171,51 +171,6 @@ public final class UsageRecorder: Sendable {
     /// Runs `operation`, or throws `WriteTimedOut` after `timeout` without waiting for it: a
     /// store that hangs must not hold the writer (it is told to `reset`).
     static func withTimeout(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Void) async throws {
-        let race = TimeoutRace()
-        try await withCheckedThrowingContinuation { (waiting: CheckedContinuation<Void, any Error>) in
-            race.start(waiting, timeout: timeout, operation)
-        }
-    }
-}
-
-/// The operation and the timer of `UsageRecorder.withTimeout`: whichever ends first resumes
-/// the caller; the timer cancels a hung operation, the operation's end cancels the timer.
-private final class TimeoutRace: Sendable {
-    private struct State {
-        var waiting: CheckedContinuation<Void, any Error>?
-        var work: Task<Void, Never>?
-        var timer: Task<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func start(_ waiting: CheckedContinuation<Void, any Error>, timeout: Duration, _ operation: @escaping @Sendable () async throws -> Void) {
-        state.withLock { $0.waiting = waiting }
-        let work = Task {
-            do {
-                try await operation()
-                self.finish(.success(()))
-            } catch {
-                self.finish(.failure(error))
-            }
-            self.state.withLock { $0.timer }?.cancel()
-        }
-        let timer = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            if self.finish(.failure(UsageRecorder.WriteTimedOut(timeout: timeout))) {
-                self.state.withLock { $0.work }?.cancel()
-            }
-        }
-        state.withLock { state in
-            state.work = work
-            state.timer = timer
-        }
-    }
-
-    @discardableResult
-    private func finish(_ result: Result<Void, any Error>) -> Bool {
-        guard let waiting = state.withLock({ $0.waiting.take() }) else { return false }
-        waiting.resume(with: result)
-        return true
+        try await withTimeLimit(timeout, timedOut: WriteTimedOut(timeout: timeout), operation)
     }
 }
