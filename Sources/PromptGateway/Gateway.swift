@@ -77,17 +77,22 @@ public final class Gateway: Sendable {
         self.logger = logger
         let metrics = GatewayMetrics()
         let dropped = metrics.usageRecordsDropped
-        let shared: SharedDatabase?
-        do {
-            shared = try options.settings.sharedDatabase.map { try SharedDatabase(url: $0, metrics: metrics, logger: logger) }
-        } catch {
-            throw RouteLoadError(description: "shared.database: \(error)")
+        var shared: SharedDatabase?
+        var circuits: CircuitBroadcast?
+        if let url = options.settings.sharedDatabase {
+            do {
+                let database = try SharedDatabase(url: url, metrics: metrics, logger: logger)
+                shared = database
+                circuits = try CircuitBroadcast(database: database, url: url, logger: logger)
+            } catch {
+                throw RouteLoadError(description: "shared.database: \(error)")
+            }
         }
         foundation = GatewayFoundation(
             upstream: UpstreamClient(settings: options.settings.upstream), metrics: metrics, watches: ConnectionWatchRegistry(),
             upstreams: UpstreamStats(),
             usage: options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) },
-            shared: shared,
+            shared: shared, circuits: circuits,
             logger: logger, logPrompts: options.logPrompts,
             mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off, environment: options.environment,
             faultInjector: options.faultInjector, portal: options.settings.portal)
@@ -190,7 +195,17 @@ public final class Gateway: Sendable {
     /// counted there from the first request when it answers, and locally until it does. Call
     /// before serving.
     public func connectShared(waitingUpTo wait: Duration = .seconds(5)) async {
-        await foundation.shared?.start(waitingUpTo: wait)
+        guard let shared = foundation.shared else { return }
+        let (cores, metrics, logger) = (cores, foundation.metrics, logger)
+        foundation.circuits?.start { model in
+            // Only models these routes call: a notice cannot make this replica keep breakers
+            // for names it never uses.
+            let core = cores.current
+            guard core.calledModels.contains(model), core.runtime.breakers.openFromElsewhere(model) else { return }
+            metrics.model(model).circuit(open: true)
+            logger.notice("circuit opened by another replica", metadata: ["model": .string(model)])
+        }
+        await shared.start(waitingUpTo: wait)
     }
 
     /// Writes the usage records still queued and closes the upstream client and the shared
@@ -198,6 +213,7 @@ public final class Gateway: Sendable {
     public func shutdown() async {
         await mcpSessions.closeAll()
         await usage?.close(timeout: options.shutdownTimeout)
+        await foundation.circuits?.close()
         await foundation.shared?.close()
         await foundation.upstream.shutdown()
     }

@@ -1,4 +1,5 @@
 import EndpointModel
+import Synchronization
 import Testing
 @testable import PromptGateway
 
@@ -34,6 +35,44 @@ struct CircuitBreakerTests {
         let trial = try ticket(breakers)
         #expect(trial.isTrial)
         #expect(breakers.state(of: "m") == .halfOpen(trialInFlight: true))
+    }
+
+    /// Openings and closings here are reported (another replica hears of the openings); a
+    /// reopening after a failed trial is not a new opening.
+    @Test func transitionsAreReported() throws {
+        let heard = Mutex<[String]>([])
+        let clock = clock
+        let breakers = CircuitBreakerRegistry(
+            settings: CircuitBreakerSettings(failureThreshold: 2, openMs: 1000), now: { clock.now },
+            onTransition: { model, transition in heard.withLock { $0.append("\(model) \(transition)") } })
+        breakers.record(.failure, for: "m", ticket: try ticket(breakers))
+        #expect(heard.withLock { $0 }.isEmpty)
+        breakers.record(.failure, for: "m", ticket: try ticket(breakers))
+        #expect(heard.withLock { $0 } == ["m opened"])
+        clock.advance(by: .seconds(1))
+        breakers.record(.failure, for: "m", ticket: try ticket(breakers))
+        clock.advance(by: .seconds(1))
+        breakers.record(.success, for: "m", ticket: try ticket(breakers))
+        #expect(heard.withLock { $0 } == ["m opened", "m closed"])
+    }
+
+    /// Opened by another replica: a closed circuit opens for `open_for` and half-opens on its own
+    /// clock; an open or half-open one is left alone, and nothing is reported back.
+    @Test func openFromElsewhereOpensOnlyAClosedCircuit() throws {
+        let heard = Mutex(0)
+        let clock = clock
+        let breakers = CircuitBreakerRegistry(
+            settings: CircuitBreakerSettings(failureThreshold: 2, openMs: 1000), now: { clock.now },
+            onTransition: { _, _ in heard.withLock { $0 += 1 } })
+        #expect(breakers.openFromElsewhere("m"))
+        #expect(breakers.permission(for: "m") == .open(retryAfterMs: 1000))
+        #expect(!breakers.openFromElsewhere("m"), "already open")
+        clock.advance(by: .seconds(1))
+        let trial = try ticket(breakers)
+        #expect(trial.isTrial)
+        #expect(!breakers.openFromElsewhere("m"), "half-open")
+        #expect(breakers.state(of: "m") == .halfOpen(trialInFlight: true))
+        #expect(heard.withLock { $0 } == 0)
     }
 
     @Test func halfOpenLetsExactlyOneTrialThrough() throws {

@@ -157,6 +157,41 @@ struct SharedStateTests {
         }
     }
 
+    /// Three failures open the OpenAI model's circuit on the first replica. The second, which
+    /// never saw one fail, hears of it and stops calling that model too: its next request goes
+    /// straight to the backup, one call in all.
+    @Test func aCircuitOpenedOnOneReplicaOpensOnTheOther() async throws {
+        guard let url = TestPostgres.url() else { return }
+        try await TestPostgres.withEmptyDatabase(url) { fresh in
+            let fake = FakeProvider()
+            let specs = [sentimentSpec(models: ["openai/gpt-4o-mini", "backup/gpt-4o-mini"], fallback: "fallback: { retries: 0 }")]
+            let config = "shared:\n  database: \(fresh)\n"
+            let breaker = "{ failures: 3, open_for: 60s }"
+            let json = [("content-type", "application/json")]
+            try await withFake(fake) { port in
+                try await withGateway(specs: specs, fakePort: port, configExtra: config, environment: UsageTests.keys, circuitBreaker: breaker) { first, _ in
+                    try await withGateway(specs: specs, fakePort: port, configExtra: config, environment: UsageTests.keys, circuitBreaker: breaker) { second, replica in
+                        for _ in 0..<3 {
+                            fake.enqueue(.status(500))
+                            let answer = try await first.post("/v1/sentiment", json: Self.request, headers: json)
+                            #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
+                        }
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while case .closed = replica.core.runtime.breakers.state(of: "openai/gpt-4o-mini"), ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                        let calls = fake.received.count
+                        let answer = try await second.post("/v1/sentiment", json: Self.request, headers: json)
+                        #expect(answer.status == 200)
+                        #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
+                        #expect(fake.received.count == calls + 1)
+                        #expect(try await second.get("/metrics").text.contains(#"promptc_circuit_open{model="openai/gpt-4o-mini"} 1"#))
+                    }
+                }
+            }
+        }
+    }
+
     /// A database that does not answer (nothing listens on port 1) leaves the replica serving,
     /// with limits counted locally, and saying so in `/readyz`, the metric and the log; the
     /// URL's password appears nowhere.

@@ -35,6 +35,12 @@ struct CircuitBreaker: Sendable, Equatable {
         case neutral
     }
 
+    /// A change that other replicas and alerts hear of.
+    enum Transition: Sendable, Equatable {
+        case opened
+        case closed
+    }
+
     /// While a trial is out, others wait about this long before asking again.
     static let trialRetryAfterMs = 1000
 
@@ -64,19 +70,22 @@ struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
-    mutating func record(_ outcome: Outcome, ticket: Ticket, now: ContinuousClock.Instant) {
-        guard ticket.generation == generation else { return }
+    /// Moves the circuit by a call's outcome; says when that opened or closed it.
+    @discardableResult
+    mutating func record(_ outcome: Outcome, ticket: Ticket, now: ContinuousClock.Instant) -> Transition? {
+        guard ticket.generation == generation else { return nil }
         switch (state, outcome) {
         case (.closed, .success):
             state = .closed(consecutiveFailures: 0)
         case (.closed(let failures), .failure):
             if failures + 1 >= failureThreshold {
                 move(to: .open(until: now + openFor))
-            } else {
-                state = .closed(consecutiveFailures: failures + 1)
+                return .opened
             }
+            state = .closed(consecutiveFailures: failures + 1)
         case (.halfOpen, .success) where ticket.isTrial:
             move(to: .closed(consecutiveFailures: 0))
+            return .closed
         case (.halfOpen, .failure) where ticket.isTrial:
             move(to: .open(until: now + openFor))
         case (.halfOpen, .neutral) where ticket.isTrial:
@@ -85,6 +94,16 @@ struct CircuitBreaker: Sendable, Equatable {
         default:
             break
         }
+        return nil
+    }
+
+    /// Another replica opened this model's circuit (gateway-contract.md, Cluster): a closed
+    /// circuit opens for `openFor` as if it had failed here, and then half-opens on its own. An
+    /// open or half-open one is left as it is. Says whether it opened.
+    mutating func openFromElsewhere(now: ContinuousClock.Instant) -> Bool {
+        guard case .closed = state else { return false }
+        move(to: .open(until: now + openFor))
+        return true
     }
 
     private mutating func move(to newState: State) {

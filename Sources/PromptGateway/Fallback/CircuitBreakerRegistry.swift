@@ -9,10 +9,18 @@ final class CircuitBreakerRegistry: Sendable {
     private let now: @Sendable () -> ContinuousClock.Instant
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
 
+    /// Told of each circuit that opens or closes here (not of those opened from elsewhere), after
+    /// the change, outside the lock.
+    private let onTransition: (@Sendable (String, CircuitBreaker.Transition) -> Void)?
+
     /// `now` is the clock; tests pass one they move by hand.
-    init(settings: CircuitBreakerSettings, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+    init(
+        settings: CircuitBreakerSettings, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        onTransition: (@Sendable (String, CircuitBreaker.Transition) -> Void)? = nil
+    ) {
         self.settings = settings
         self.now = now
+        self.onTransition = onTransition
     }
 
     private func fresh() -> CircuitBreaker {
@@ -28,8 +36,18 @@ final class CircuitBreakerRegistry: Sendable {
 
     func record(_ outcome: CircuitBreaker.Outcome, for model: String, ticket: CircuitBreaker.Ticket) {
         let now = now()
-        breakers.withLock { breakers in
+        let transition = breakers.withLock { breakers in
             breakers[model, default: fresh()].record(outcome, ticket: ticket, now: now)
+        }
+        if let transition { onTransition?(model, transition) }
+    }
+
+    /// Opens `model`'s circuit because another replica did; says whether it was closed here.
+    @discardableResult
+    func openFromElsewhere(_ model: String) -> Bool {
+        let now = now()
+        return breakers.withLock { breakers in
+            breakers[model, default: fresh()].openFromElsewhere(now: now)
         }
     }
 

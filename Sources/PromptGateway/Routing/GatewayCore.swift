@@ -19,6 +19,8 @@ final class GatewayCore: Sendable {
     let recorder: OutcomeRecorder
     let runtime: GatewayRuntime
     let chatTargets: ChatTargets
+    /// Every model these routes may call: endpoints' chains, pools and model groups.
+    let calledModels: Set<String>
     let settings: GatewaySettings
     let openAPIDocument: OpenAPIDocument
     /// What opens `/admin/*` and the portal's usage page, from this core's settings.
@@ -43,7 +45,7 @@ final class GatewayCore: Sendable {
         previous: GatewayCore?
     ) throws(RouteLoadError) -> GatewayCore {
         let breakers = previous.flatMap { $0.settings.circuitBreaker == settings.circuitBreaker ? $0.runtime.breakers : nil }
-            ?? CircuitBreakerRegistry(settings: settings.circuitBreaker)
+            ?? CircuitBreakerRegistry(settings: settings.circuitBreaker, onTransition: Self.announceOpenings(foundation.circuits))
         let cache = previous.flatMap { $0.settings.cacheMaxBytes == settings.cacheMaxBytes ? $0.runtime.cache : nil }
             ?? ResponseCache(maximumBytes: settings.cacheMaxBytes)
         let runtime = GatewayRuntime(
@@ -68,6 +70,14 @@ final class GatewayCore: Sendable {
             openAPI: OpenAPIDocument(make: openAPI), portal: foundation.portal, routesSHA256: Self.digest(table))
     }
 
+    /// With other replicas to tell, a circuit that opens here is announced to them.
+    static func announceOpenings(_ circuits: CircuitBroadcast?) -> (@Sendable (String, CircuitBreaker.Transition) -> Void)? {
+        guard let circuits else { return nil }
+        return { model, transition in
+            if transition == .opened { circuits.announceOpened(model) }
+        }
+    }
+
     init(
         endpoints: [ServedEndpoint], chatTargets: ChatTargets, runtime: GatewayRuntime, consumers: ConsumerDirectory,
         sharedLimits: SharedLimits?, usage: UsageRecorder?, settings: GatewaySettings, openAPI: OpenAPIDocument, portal: Bool, routesSHA256: String
@@ -87,6 +97,7 @@ final class GatewayCore: Sendable {
         self.consumers = consumers
         self.runtime = runtime
         self.chatTargets = chatTargets
+        calledModels = Set(endpoints.flatMap { $0.chain.models }).union(chatTargets.knownModels)
         self.settings = settings
         openAPIDocument = openAPI
         adminKey = AdminKey(settings)

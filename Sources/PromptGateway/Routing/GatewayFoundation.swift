@@ -11,6 +11,8 @@ struct GatewayFoundation: Sendable {
     let usage: UsageRecorder?
     /// `shared.database`, when set.
     let shared: SharedDatabase?
+    /// With `shared.database`: circuit openings told to and heard from the other replicas.
+    let circuits: CircuitBroadcast?
     let logger: Logger
     let logPrompts: Bool
     let mock: RouteLoader.MockMode
