@@ -17,6 +17,11 @@ public struct GatewaySettings: Sendable, Hashable {
     /// openings through (gateway-contract.md, Cluster); usage records go there too unless
     /// `usage.database` says otherwise.
     public var sharedDatabase: String?
+    /// `usage.journal`: the directory each usage record is appended to before its answer is
+    /// sent; nil for the default, `promptc-usage.journal` beside the project.
+    public var usageJournal: String?
+    /// `usage.journal: false` turns the journal off.
+    public var usageJournalEnabled = true
     /// Prices by `provider/model`, for costs in metrics and usage records.
     public var pricing: [String: ModelPrice] = [:]
     /// The response cache's bound, in bytes (`cache_max_bytes`).

@@ -37,8 +37,9 @@ struct GatewayConfigChecker {
         if let consumers = root["consumers"] { checkConsumers(consumers) }
         if let pricing = root["pricing"] { checkPricing(pricing) }
         if let usage = root["usage"], let fields = reader.entries(usage, "'usage'") {
-            reader.checkKeys(fields, allowed: ["database"], code: .unknownConfigKey, in: "usage")
+            reader.checkKeys(fields, allowed: ["database", "journal"], code: .unknownConfigKey, in: "usage")
             if let node = usage["database"] { settings.usageDatabase = database(node, "'usage.database'", postgresOnly: false) }
+            if let node = usage["journal"] { checkJournal(node) }
         }
         if let shared = root["shared"], let fields = reader.entries(shared, "'shared'") {
             reader.checkKeys(fields, allowed: ["database"], code: .unknownConfigKey, in: "shared")
@@ -67,6 +68,19 @@ struct GatewayConfigChecker {
             for entry in groupEntries { checkModelGroup(entry, catalog: catalog) }
         }
         return catalog
+    }
+
+    /// `usage.journal`: a directory, or `false` for none.
+    private mutating func checkJournal(_ node: SpecNode) {
+        if case .bool(let enabled)? = node.scalar?.kind {
+            settings.usageJournalEnabled = enabled
+        } else if let path = reader.string(node, "'usage.journal'") {
+            if path.isEmpty {
+                reader.diagnostics.emit(.invalidConfigValue, "'usage.journal' is empty", at: node.span, hint: "a directory, or false for no journal")
+            } else {
+                settings.usageJournal = path
+            }
+        }
     }
 
     /// A database setting: a file path (unless `postgresOnly`) or a `postgres://` URL that

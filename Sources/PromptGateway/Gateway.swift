@@ -21,6 +21,8 @@ public struct GatewayOptions: Sendable {
     public var shutdownTimeout: Duration
     /// Where usage records go (`UsageStores.open`); nil records nothing (tests that do not look).
     public var usageStore: (any UsageStore)?
+    /// Where each usage record goes before its answer is sent; nil keeps them in memory only.
+    public var usageJournal: UsageJournal?
     /// How to get `/openapi.json`, on its first request; nil serves none.
     public var openAPI: (@Sendable () throws -> [UInt8])?
     /// How often a quiet stream gets a `: ping` comment (the contract's 15 s; tests shorten it).
@@ -34,9 +36,10 @@ public struct GatewayOptions: Sendable {
     public init(
         routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
         mock: Bool = false, logPrompts: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment,
-        shutdownTimeout: Duration = .seconds(30), usageStore: (any UsageStore)? = nil,
+        shutdownTimeout: Duration = .seconds(30), usageStore: (any UsageStore)? = nil, usageJournal: UsageJournal? = nil,
         openAPI: (@Sendable () throws -> [UInt8])? = nil
     ) {
+        self.usageJournal = usageJournal
         self.openAPI = openAPI
         self.usageStore = usageStore
         self.routeTable = routeTable
@@ -91,7 +94,9 @@ public final class Gateway: Sendable {
         foundation = GatewayFoundation(
             upstream: UpstreamClient(settings: options.settings.upstream), metrics: metrics, watches: ConnectionWatchRegistry(),
             upstreams: UpstreamStats(),
-            usage: options.usageStore.map { UsageRecorder(store: $0, logger: logger, onDrop: { dropped.increment(by: $0) }) },
+            usage: options.usageStore.map {
+                UsageRecorder(store: $0, journal: options.usageJournal, logger: logger, onDrop: { dropped.increment(by: $0) })
+            },
             shared: shared, circuits: circuits,
             logger: logger, logPrompts: options.logPrompts,
             mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off, environment: options.environment,

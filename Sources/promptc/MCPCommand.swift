@@ -29,9 +29,10 @@ struct MCPCommand: AsyncParsableCommand {
         let logger = Logger(label: "promptc")
         let (table, settings, _) = try source.load()
         source.describeSource(table, logger: logger)
+        let usage = try await source.openUsage(settings, logger: logger)
         let options = GatewayOptions(
             routeTable: table, settings: settings, mock: source.mock, environment: environment,
-            usageStore: try await source.openUsageStore(settings))
+            usageStore: usage.store, usageJournal: usage.journal)
         let gateway = try RouteOptions.gateway(options, logger: logger)
         do {
             try await gateway.serveMCPOverStdio(key: environment["PROMPTC_API_KEY"].flatMap { $0.isEmpty ? nil : $0 })

@@ -97,17 +97,38 @@ struct RouteOptions: ParsableArguments {
         ])
     }
 
-    /// The usage store that promptc.yaml names, or the SQLite file beside the project.
-    func openUsageStore(_ settings: GatewaySettings) async throws -> any UsageStore {
+    /// The usage store that promptc.yaml names (else the shared database, else the SQLite file
+    /// beside the project), and the journal each record goes to first, whose records from a
+    /// process that was killed are written to the store now.
+    func openUsage(_ settings: GatewaySettings, logger: Logger) async throws -> (store: any UsageStore, journal: UsageJournal?) {
+        let folder = UsageDatabasePath.projectFolder(routes: prompts == nil ? routes : nil, prompts: prompts)
+        let configPath = SpecOptions.configPath(flag: config)
         let database = UsageDatabasePath.resolve(
-            configured: settings.usageDatabase ?? settings.sharedDatabase, configPath: SpecOptions.configPath(flag: config),
-            projectFolder: UsageDatabasePath.projectFolder(routes: prompts == nil ? routes : nil, prompts: prompts))
+            configured: settings.usageDatabase ?? settings.sharedDatabase, configPath: configPath, projectFolder: folder)
+        let store: any UsageStore
         do {
-            return try await UsageStores.open(database)
+            store = try await UsageStores.open(database)
         } catch {
             FileHandle.standardError.write(Data("error: cannot open the usage database \(UsageStores.redacted(database)): \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
         }
+        guard settings.usageJournalEnabled else { return (store, nil) }
+        let directory = UsageDatabasePath.resolve(
+            configured: settings.usageJournal, configPath: configPath, projectFolder: folder, defaultFile: UsageDatabasePath.defaultJournal)
+        let journal: UsageJournal
+        do {
+            journal = try UsageJournal(directory: directory, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot make the usage journal \(directory): \(error)\n".utf8))
+            throw PromptcExit.runtimeFailure
+        }
+        do {
+            _ = try await UsageJournal.replay(directory: directory, into: store, logger: logger)
+        } catch {
+            // What is left stays in the journal for the next start.
+            logger.error("usage records in the journal could not be written yet", metadata: ["error": .string("\(error)")])
+        }
+        return (store, journal)
     }
 
     /// A gateway for these routes, or exit 3 with the reason.

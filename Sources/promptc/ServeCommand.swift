@@ -69,12 +69,13 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "promptc")
         let (table, settings, openAPI) = try source.load()
         source.describeSource(table, logger: logger)
+        let usage = try await source.openUsage(settings, logger: logger)
         let options = GatewayOptions(
             routeTable: table, settings: settings,
             host: host ?? environment["PROMPTC_HOST"] ?? settings.host ?? "127.0.0.1",
             port: try port ?? environment["PROMPTC_PORT"].map(parsePort) ?? settings.port ?? 8080,
             mock: source.mock, logPrompts: logPrompts, environment: environment, shutdownTimeout: .seconds(shutdownTimeout),
-            usageStore: try await source.openUsageStore(settings), openAPI: openAPI)
+            usageStore: usage.store, usageJournal: usage.journal, openAPI: openAPI)
         let gateway = try RouteOptions.gateway(options, logger: logger)
         for endpoint in gateway.chainSummary {
             let models = endpoint.models.map { $0.configured ? $0.model : "\($0.model) (unconfigured: key not set)" }

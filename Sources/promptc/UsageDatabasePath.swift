@@ -8,7 +8,12 @@ import Foundation
 enum UsageDatabasePath {
     static let defaultFile = "promptc-usage.sqlite"
 
-    static func resolve(configured: String?, configPath: String?, projectFolder: String?) -> String {
+    /// The usage journal's directory, unless `usage.journal` names one.
+    static let defaultJournal = "promptc-usage.journal"
+
+    /// `configured` as it stands when it is a URL or an absolute path, else beside promptc.yaml
+    /// (or the project); `defaultFile` when nothing is configured.
+    static func resolve(configured: String?, configPath: String?, projectFolder: String?, defaultFile: String = defaultFile) -> String {
         if let configured, DatabaseURL.isPostgres(configured) || configured.hasPrefix("/") { return configured }
         let folder = configPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? projectFolder
         let file = configured ?? defaultFile

@@ -38,6 +38,8 @@ struct LimitsConfigTests {
         ("limits:\n  max_connections: »0\n", .invalidConfigValue, "at least 1"),
         ("upstream:\n  connect_timeout: »2\n", .invalidDuration, "has no unit"),
         ("»limit:\n  max_connections: 5\n", .unknownConfigKey, "did you mean 'limits'"),
+        ("usage:\n  journal: »\"\"\n", .invalidConfigValue, "'usage.journal' is empty"),
+        ("usage:\n  journal: »[a]\n", .wrongValueKind, "'usage.journal' must be"),
         ("shared:\n  database: »promptc-shared.sqlite\n", .invalidConfigValue, "must be a postgres:// URL"),
         ("shared:\n  »databse: postgres://a@db/x\n", .unknownConfigKey, "did you mean 'database'"),
         ("shared:\n  database: »\"\"\n", .invalidConfigValue, "'shared.database' is empty"),
@@ -65,6 +67,14 @@ struct LimitsConfigTests {
             let text = compilation.diagnostics.map { "\($0.message) \($0.hint ?? "")" }.joined()
             #expect(!text.contains("s3cr"))
         }
+    }
+
+    @Test func theUsageJournalIsReadOrTurnedOff() {
+        let path = compile(["demo.yaml": minimalSpec], config: "usage:\n  journal: /var/lib/promptc/journal\n")
+        #expect(path.errorCount == 0 && path.settings.usageJournal == "/var/lib/promptc/journal" && path.settings.usageJournalEnabled)
+        let off = compile(["demo.yaml": minimalSpec], config: "usage:\n  journal: false\n")
+        #expect(off.errorCount == 0 && !off.settings.usageJournalEnabled)
+        #expect(GatewaySettings().usageJournalEnabled && GatewaySettings().usageJournal == nil)
     }
 
     @Test func theSharedDatabaseIsRead() {

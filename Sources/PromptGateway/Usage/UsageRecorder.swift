@@ -40,6 +40,8 @@ public final class UsageRecorder: Sendable {
     }
 
     private let store: any UsageStore
+    /// Where each record goes first, before its answer is sent; nil keeps records in memory only.
+    private let journal: UsageJournal?
     private let logger: Logger
     private let limits: (maximumQueued: Int, writeTimeout: Duration, interval: Duration, retryDelay: Duration)
     private let onDrop: @Sendable (Int) -> Void
@@ -48,10 +50,11 @@ public final class UsageRecorder: Sendable {
 
     /// `onDrop` is told how many records were dropped, for the metric.
     public init(
-        store: any UsageStore, logger: Logger, maximumQueued: Int = maximumQueued, writeTimeout: Duration = writeTimeout,
+        store: any UsageStore, journal: UsageJournal? = nil, logger: Logger, maximumQueued: Int = maximumQueued, writeTimeout: Duration = writeTimeout,
         interval: Duration = interval, retryDelay: Duration = retryDelay, onDrop: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.store = store
+        self.journal = journal
         self.logger = logger
         limits = (maximumQueued, writeTimeout, interval, retryDelay)
         self.onDrop = onDrop
@@ -59,8 +62,12 @@ public final class UsageRecorder: Sendable {
         writer.withLock { $0 = task }
     }
 
+    /// Journals `record` and queues it for the store. Both under one lock, so the journal's
+    /// order is the queue's, which is the order the store gets them in: the journal settles
+    /// records by count, oldest first.
     func record(_ record: UsageRecord) {
         let dropped = state.withLock { state -> Int in
+            journal?.append(record)
             state.queue.append(record)
             var dropped = 0
             while state.queue.count + state.batch.count > limits.maximumQueued, !state.queue.isEmpty {
@@ -70,7 +77,13 @@ public final class UsageRecorder: Sendable {
             state.dropped += dropped
             return dropped
         }
-        if dropped > 0 { onDrop(dropped) }
+        if dropped > 0 {
+            // Dropped records are lost to the store, logged and counted; the journal lets them go
+            // too. (They were not the oldest in the journal, the batch in hand was; a segment
+            // could go before that batch is written, a loss only if the process dies meanwhile.)
+            journal?.settle(dropped)
+            onDrop(dropped)
+        }
     }
 
     /// Records waiting, the batch in hand included.
@@ -128,6 +141,7 @@ public final class UsageRecorder: Sendable {
             do {
                 try await Self.withTimeout(limits.writeTimeout) { [store] in try await store.write(batch) }
                 state.withLock { $0.batch = [] }
+                journal?.settle(batch.count)
             } catch {
                 if error is WriteTimedOut { await store.reset() }
                 logger.warning("usage records could not be written; they stay queued and are tried again", metadata: [
