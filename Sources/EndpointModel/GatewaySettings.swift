@@ -43,6 +43,8 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `cors.origins`: the origins (`https://app.example.com`) whose pages may call the
     /// endpoints; empty sends no CORS headers.
     public var corsOrigins: [String] = []
+    /// `alerts:`: webhooks and when alerts are raised.
+    public var alerts = AlertSettings()
 
     public static let defaultMaxBodyBytes = 1 << 20
 

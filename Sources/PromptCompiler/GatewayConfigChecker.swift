@@ -8,7 +8,7 @@ import SpecFrontEnd
 struct GatewayConfigChecker {
     static let topLevelKeys = [
         "providers", "pools", "consumers", "admin_key_sha256", "usage", "shared", "pricing", "cache_max_bytes",
-        "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream", "model_groups", "portal", "cors",
+        "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream", "model_groups", "portal", "cors", "alerts",
     ]
     static let modelGroupKeys = ["models", "fallback"]
     static let limitKeys = ["max_connections", "client_timeout", "idle_timeout", "max_error_details"]
@@ -48,6 +48,7 @@ struct GatewayConfigChecker {
         if let node = root["admin_key_sha256"], let hash = sha256Hex(node, "'admin_key_sha256'") { settings.adminKeySHA256 = hash }
         if let node = root["portal"], let portal = reader.bool(node, "'portal'") { settings.portal = portal }
         if let cors = root["cors"] { checkCORS(cors) }
+        if let alerts = root["alerts"] { checkAlerts(alerts) }
         for entry in entries where !Self.topLevelKeys.contains(entry.key) {
             reader.diagnostics.emit(
                 .unknownConfigKey, "unknown key '\(entry.key)' in promptc.yaml\(Suggestion.didYouMean(entry.key, in: Self.topLevelKeys))",
@@ -68,6 +69,68 @@ struct GatewayConfigChecker {
             for entry in groupEntries { checkModelGroup(entry, catalog: catalog) }
         }
         return catalog
+    }
+
+    /// `alerts:`: webhooks (an http(s) URL, the variable of its secret, the events it wants),
+    /// `fallback_rate: { above, over }` and `repeat_after`.
+    private mutating func checkAlerts(_ node: SpecNode) {
+        guard let fields = reader.entries(node, "'alerts'") else { return }
+        reader.checkKeys(fields, allowed: ["webhooks", "fallback_rate", "repeat_after"], code: .unknownConfigKey, in: "alerts")
+        if let hooks = node["webhooks"], let items = reader.items(hooks, "'alerts.webhooks'") {
+            for item in items {
+                guard let entries = reader.entries(item, "a webhook") else { continue }
+                reader.checkKeys(entries, allowed: ["url", "secret_env", "events"], code: .unknownConfigKey, in: "a webhook")
+                guard let urlNode = item["url"], let url = reader.string(urlNode, "a webhook's 'url'") else {
+                    if item["url"] == nil { reader.diagnostics.emit(.invalidConfigValue, "a webhook needs 'url:'", at: item.span) }
+                    continue
+                }
+                guard let parts = URLComponents(string: url), ["http", "https"].contains(parts.scheme ?? ""), parts.host?.isEmpty == false else {
+                    reader.diagnostics.emit(.invalidConfigValue, "webhook url '\(url)' is not an http(s) URL", at: urlNode.span,
+                                            hint: "https://hooks.example.com/promptc")
+                    continue
+                }
+                var webhook = AlertSettings.Webhook(url: url, secretEnv: nil)
+                if let secretNode = item["secret_env"], let name = reader.string(secretNode, "'secret_env'") {
+                    if name.isEmpty || name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
+                        reader.diagnostics.emit(.invalidConfigValue, "'secret_env' must name an environment variable, not '\(name)'",
+                                                at: secretNode.span, hint: "PROMPTC_ALERT_SECRET")
+                    } else {
+                        webhook.secretEnv = name
+                    }
+                }
+                if let eventsNode = item["events"], let eventItems = reader.items(eventsNode, "'events'") {
+                    let known = AlertSettings.Event.allCases.map(\.rawValue)
+                    webhook.events = Set(eventItems.compactMap { eventNode in
+                        guard let name = reader.string(eventNode, "an event") else { return nil }
+                        guard let event = AlertSettings.Event(rawValue: name) else {
+                            reader.diagnostics.emit(
+                                .invalidConfigValue, "unknown alert event '\(name)'\(Suggestion.didYouMean(name, in: known))", at: eventNode.span,
+                                hint: "events are \(known.joined(separator: ", "))")
+                            return nil
+                        }
+                        return event
+                    })
+                }
+                settings.alerts.webhooks.append(webhook)
+            }
+        }
+        if let rate = node["fallback_rate"], let entries = reader.entries(rate, "'fallback_rate'") {
+            reader.checkKeys(entries, allowed: ["above", "over"], code: .unknownConfigKey, in: "fallback_rate")
+            if let aboveNode = rate["above"] {
+                if let above = Double(aboveNode.scalar?.text ?? ""), above > 0, above < 1 {
+                    settings.alerts.fallbackRateAbove = above
+                } else {
+                    reader.diagnostics.emit(.invalidConfigValue, "'fallback_rate.above' must be a fraction between 0 and 1, such as 0.2",
+                                            at: aboveNode.span)
+                }
+            }
+            if let overNode = rate["over"], let over = reader.duration(overNode, "'fallback_rate.over'") {
+                settings.alerts.fallbackRateOverMs = over
+            }
+        }
+        if let repeatNode = node["repeat_after"], let repeatAfter = reader.duration(repeatNode, "'repeat_after'") {
+            settings.alerts.repeatAfterMs = repeatAfter
+        }
     }
 
     /// `usage.journal`: a directory, or `false` for none.

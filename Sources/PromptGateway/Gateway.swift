@@ -32,6 +32,8 @@ public struct GatewayOptions: Sendable {
     public var mockEveryModel = false
     /// `promptc drill`'s injected failures; nil when serving.
     public var faultInjector: FaultInjector?
+    /// How alerts are delivered: tries and waits (tests shorten them).
+    var alertDelivery = AlertDispatcher.Delivery()
 
     public init(
         routeTable: RouteTable, settings: GatewaySettings = GatewaySettings(), host: String = "127.0.0.1", port: Int = 8080,
@@ -80,11 +82,15 @@ public final class Gateway: Sendable {
         self.logger = logger
         let metrics = GatewayMetrics()
         let dropped = metrics.usageRecordsDropped
+        let upstream = UpstreamClient(settings: options.settings.upstream)
+        let alerts = options.settings.alerts.webhooks.isEmpty ? nil : AlertDispatcher(
+            settings: options.settings.alerts, environment: options.environment, upstream: upstream, logger: logger,
+            delivery: options.alertDelivery)
         var shared: SharedDatabase?
         var circuits: CircuitBroadcast?
         if let url = options.settings.sharedDatabase {
             do {
-                let database = try SharedDatabase(url: url, metrics: metrics, logger: logger)
+                let database = try SharedDatabase(url: url, metrics: metrics, logger: logger, alerts: alerts)
                 shared = database
                 circuits = try CircuitBroadcast(database: database, url: url, logger: logger)
             } catch {
@@ -92,12 +98,18 @@ public final class Gateway: Sendable {
             }
         }
         foundation = GatewayFoundation(
-            upstream: UpstreamClient(settings: options.settings.upstream), metrics: metrics, watches: ConnectionWatchRegistry(),
+            upstream: upstream, metrics: metrics, watches: ConnectionWatchRegistry(),
             upstreams: UpstreamStats(),
             usage: options.usageStore.map {
-                UsageRecorder(store: $0, journal: options.usageJournal, logger: logger, onDrop: { dropped.increment(by: $0) })
+                UsageRecorder(
+                    store: $0, journal: options.usageJournal, logger: logger, onDrop: { dropped.increment(by: $0) },
+                    onWriteFailure: { problem in
+                        alerts?.raise(Alert(
+                            event: .storeDown, severity: .critical, summary: "usage records cannot be written to the usage store; they wait in the queue",
+                            figures: ["store": "usage", "problem": .string(problem)]))
+                    })
             },
-            shared: shared, circuits: circuits,
+            shared: shared, circuits: circuits, alerts: alerts,
             logger: logger, logPrompts: options.logPrompts,
             mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off, environment: options.environment,
             faultInjector: options.faultInjector, portal: options.settings.portal)
@@ -219,6 +231,7 @@ public final class Gateway: Sendable {
         await mcpSessions.closeAll()
         await usage?.close(timeout: options.shutdownTimeout)
         await foundation.circuits?.close()
+        await foundation.alerts?.close()
         await foundation.shared?.close()
         await foundation.upstream.shutdown()
     }

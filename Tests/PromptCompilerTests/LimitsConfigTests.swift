@@ -38,6 +38,12 @@ struct LimitsConfigTests {
         ("limits:\n  max_connections: »0\n", .invalidConfigValue, "at least 1"),
         ("upstream:\n  connect_timeout: »2\n", .invalidDuration, "has no unit"),
         ("»limit:\n  max_connections: 5\n", .unknownConfigKey, "did you mean 'limits'"),
+        ("alerts:\n  webhooks:\n    - url: https://hooks.example.com/x\n      events: [»circuit_opened]\n", .invalidConfigValue, "did you mean 'circuit_open'"),
+        ("alerts:\n  webhooks:\n    - url: »ftp://hooks.example.com/x\n", .invalidConfigValue, "not an http(s) URL"),
+        ("alerts:\n  webhooks:\n    - url: https://hooks.example.com/x\n      secret_env: »my secret\n", .invalidConfigValue, "must name an environment variable"),
+        ("alerts:\n  fallback_rate: { above: »1.5 }\n", .invalidConfigValue, "between 0 and 1"),
+        ("alerts:\n  repeat_after: »10\n", .invalidDuration, "has no unit"),
+        ("alerts:\n  »repeat_afer: 10m\n", .unknownConfigKey, "did you mean 'repeat_after'"),
         ("usage:\n  journal: »\"\"\n", .invalidConfigValue, "'usage.journal' is empty"),
         ("usage:\n  journal: »[a]\n", .wrongValueKind, "'usage.journal' must be"),
         ("shared:\n  database: »promptc-shared.sqlite\n", .invalidConfigValue, "must be a postgres:// URL"),
@@ -75,6 +81,25 @@ struct LimitsConfigTests {
         let off = compile(["demo.yaml": minimalSpec], config: "usage:\n  journal: false\n")
         #expect(off.errorCount == 0 && !off.settings.usageJournalEnabled)
         #expect(GatewaySettings().usageJournalEnabled && GatewaySettings().usageJournal == nil)
+    }
+
+    @Test func alertsAreRead() {
+        let compilation = compile(["demo.yaml": minimalSpec], config: """
+            alerts:
+              webhooks:
+                - url: https://hooks.example.com/promptc
+                  secret_env: PROMPTC_ALERT_SECRET
+                  events: [circuit_open, budget]
+                - url: http://127.0.0.1:9000/all
+              fallback_rate: { above: 0.3, over: 2m }
+              repeat_after: 5m
+            """)
+        #expect(compilation.errorCount == 0, "\(describe(compilation.diagnostics))")
+        let alerts = compilation.settings.alerts
+        #expect(alerts.webhooks.map(\.url) == ["https://hooks.example.com/promptc", "http://127.0.0.1:9000/all"])
+        #expect(alerts.webhooks[0].secretEnv == "PROMPTC_ALERT_SECRET" && alerts.webhooks[0].events == [.circuitOpen, .budget])
+        #expect(alerts.webhooks[1].events == Set(AlertSettings.Event.allCases))
+        #expect(alerts.fallbackRateAbove == 0.3 && alerts.fallbackRateOverMs == 120_000 && alerts.repeatAfterMs == 300_000)
     }
 
     @Test func theSharedDatabaseIsRead() {

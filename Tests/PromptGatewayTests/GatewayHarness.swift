@@ -167,6 +167,7 @@ func withGateway<T>(
     mock: Bool = false, logs: LogCapture = LogCapture(), logPrompts: Bool = false, shutdownTimeout: Duration = .seconds(2),
     usageStore: (any UsageStore)? = nil, streamPingInterval: Duration = .seconds(15),
     circuitBreaker: String = "{ failures: 3, open_for: 1s }",
+    alertDelivery: AlertDispatcher.Delivery = .init(attempts: 5, firstRetry: .milliseconds(20), longestRetry: .milliseconds(200), timeout: .seconds(2)),
     _ body: (GatewayClient, Gateway) async throws -> T
 ) async throws -> T {
     let compilation = try compileForHarness(specs: specs, fakePort: fakePort, configExtra: configExtra, circuitBreaker: circuitBreaker)
@@ -177,6 +178,7 @@ func withGateway<T>(
         openAPI: { Array(CanonicalJSON.render(OpenAPIRenderer.document(for: table)).utf8) })
     var withPing = options
     withPing.streamPingInterval = streamPingInterval
+    withPing.alertDelivery = alertDelivery
     let gateway = try Gateway(withPing, logger: logs.logger())
     await gateway.connectShared()
     do {

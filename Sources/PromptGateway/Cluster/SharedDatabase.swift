@@ -40,7 +40,10 @@ final class SharedDatabase: Sendable {
     private let upGauge: Metrics.Gauge
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    init(url: String, metrics: GatewayMetrics, logger: Logger) throws {
+    private let alerts: AlertDispatcher?
+
+    init(url: String, metrics: GatewayMetrics, logger: Logger, alerts: AlertDispatcher? = nil) throws {
+        self.alerts = alerts
         var configuration = try PostgresURL.clientConfiguration(url)
         configuration.options.connectTimeout = .seconds(2)
         // The pool logs each failed connect; while the database is away that is a line every
@@ -96,13 +99,18 @@ final class SharedDatabase: Sendable {
     }
 
     private func markAway(_ problem: String) {
-        let wasUp = state.withLock { state in
+        let (wasUp, probed) = state.withLock { state in
             defer {
                 state.up = false
                 state.problem = problem
             }
-            return state.up
+            return (state.up, state.probed)
         }
+        guard wasUp || !probed else { return }
+        alerts?.raise(Alert(
+            event: .storeDown, severity: .critical,
+            summary: "the shared database does not answer: each replica counts limits on its own until it does",
+            figures: ["store": "shared"]))
         guard wasUp else { return }
         upGauge.record(0)
         logger.warning("the shared database is away: limits are counted by this replica alone until it is back", metadata: [

@@ -13,6 +13,8 @@ struct OutcomeRecorder: Sendable {
     let metrics: [String: EndpointMetrics]
     let usage: UsageRecorder?
     let pricing: [String: ModelPrice]
+    /// With webhooks: the alerts an outcome can raise.
+    var alerts: RequestAlerts?
 
     /// A request as the front saw it.
     struct Request {
@@ -39,6 +41,7 @@ struct OutcomeRecorder: Sendable {
             logger: logger, request: request, status: status, outcome: outcome, errorType: errorType, nanoseconds: nanoseconds)
         guard let endpoint = outcome.endpoint else { return line }
         metrics[endpoint]?.request(status: status, via: outcome.front, nanoseconds: nanoseconds)
+        alerts?.observe(status: status, outcome: outcome, errorType: errorType)
         guard let usage else { return line }
         let cost = outcome.model.flatMap { pricing[$0] }?.cost(input: outcome.tokens.input, output: outcome.tokens.output) ?? 0
         usage.record(UsageRecord(

@@ -45,7 +45,8 @@ final class GatewayCore: Sendable {
         previous: GatewayCore?
     ) throws(RouteLoadError) -> GatewayCore {
         let breakers = previous.flatMap { $0.settings.circuitBreaker == settings.circuitBreaker ? $0.runtime.breakers : nil }
-            ?? CircuitBreakerRegistry(settings: settings.circuitBreaker, onTransition: Self.announceOpenings(foundation.circuits))
+            ?? CircuitBreakerRegistry(
+                settings: settings.circuitBreaker, onTransition: Self.circuitTransitions(settings.circuitBreaker, foundation: foundation))
         let cache = previous.flatMap { $0.settings.cacheMaxBytes == settings.cacheMaxBytes ? $0.runtime.cache : nil }
             ?? ResponseCache(maximumBytes: settings.cacheMaxBytes)
         let runtime = GatewayRuntime(
@@ -66,21 +67,35 @@ final class GatewayCore: Sendable {
         return GatewayCore(
             endpoints: endpoints, chatTargets: chatTargets, runtime: runtime,
             consumers: ConsumerDirectory(settings.consumers, carryingOver: previous?.consumers),
-            sharedLimits: foundation.shared.map { SharedLimits(database: $0) }, usage: foundation.usage, settings: settings,
+            sharedLimits: foundation.shared.map { SharedLimits(database: $0) }, alerts: foundation.alerts, usage: foundation.usage,
+            settings: settings,
             openAPI: OpenAPIDocument(make: openAPI), portal: foundation.portal, routesSHA256: Self.digest(table))
     }
 
-    /// With other replicas to tell, a circuit that opens here is announced to them.
-    static func announceOpenings(_ circuits: CircuitBroadcast?) -> (@Sendable (String, CircuitBreaker.Transition) -> Void)? {
-        guard let circuits else { return nil }
+    /// What a circuit opening or closing here sets off: the other replicas are told of an
+    /// opening, and webhooks get `circuit_open` and `circuit_closed`.
+    static func circuitTransitions(
+        _ breaker: CircuitBreakerSettings, foundation: GatewayFoundation
+    ) -> (@Sendable (String, CircuitBreaker.Transition) -> Void)? {
+        let (circuits, alerts) = (foundation.circuits, foundation.alerts)
+        guard circuits != nil || alerts != nil else { return nil }
         return { model, transition in
-            if transition == .opened { circuits.announceOpened(model) }
+            switch transition {
+            case .opened:
+                circuits?.announceOpened(model)
+                alerts?.raise(Alert(
+                    event: .circuitOpen, severity: .critical, summary: "\(model)'s circuit opened: its calls fail, so it is skipped for now",
+                    model: model, figures: ["failures": .integer(breaker.failureThreshold), "open_for_ms": .integer(breaker.openMs)]))
+            case .closed:
+                alerts?.raise(Alert(
+                    event: .circuitClosed, severity: .info, summary: "\(model)'s circuit closed: its trial call succeeded", model: model))
+            }
         }
     }
 
     init(
         endpoints: [ServedEndpoint], chatTargets: ChatTargets, runtime: GatewayRuntime, consumers: ConsumerDirectory,
-        sharedLimits: SharedLimits?, usage: UsageRecorder?, settings: GatewaySettings, openAPI: OpenAPIDocument, portal: Bool, routesSHA256: String
+        sharedLimits: SharedLimits?, alerts: AlertDispatcher?, usage: UsageRecorder?, settings: GatewaySettings, openAPI: OpenAPIDocument, portal: Bool, routesSHA256: String
     ) {
         var metrics: [String: EndpointMetrics] = [:]
         for endpoint in endpoints {
@@ -109,7 +124,8 @@ final class GatewayCore: Sendable {
         chat = ChatPipeline(
             consumers: ConsumerStage(directory: consumers, shared: sharedLimits), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
             metrics: metrics)
-        recorder = OutcomeRecorder(logger: runtime.logger, metrics: metrics, usage: usage, pricing: settings.pricing)
+        recorder = OutcomeRecorder(
+            logger: runtime.logger, metrics: metrics, usage: usage, pricing: settings.pricing, alerts: alerts.map(RequestAlerts.init))
 
         var methods: [String: [String]] = [:]
         for endpoint in endpoints { methods[endpoint.definition.path, default: []].append("POST") }

@@ -13,6 +13,8 @@ struct GatewayFoundation: Sendable {
     let shared: SharedDatabase?
     /// With `shared.database`: circuit openings told to and heard from the other replicas.
     let circuits: CircuitBroadcast?
+    /// With webhooks in `alerts:`: where alerts go.
+    let alerts: AlertDispatcher?
     let logger: Logger
     let logPrompts: Bool
     let mock: RouteLoader.MockMode

@@ -38,6 +38,7 @@ extension Gateway {
         if settings.host != started.host || settings.port != started.port { needsRestart.append("host/port") }
         if settings.usageDatabase != started.usageDatabase { needsRestart.append("usage") }
         if settings.sharedDatabase != started.sharedDatabase { needsRestart.append("shared") }
+        if settings.alerts != started.alerts { needsRestart.append("alerts") }
         let summary = ReloadSummary(
             added: after.keys.filter { before[$0] == nil }.sorted(), removed: before.keys.filter { after[$0] == nil }.sorted(),
             changed: changed, unchanged: after.count - changed.count - after.keys.count { before[$0] == nil },

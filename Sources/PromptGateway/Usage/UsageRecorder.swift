@@ -45,14 +45,18 @@ public final class UsageRecorder: Sendable {
     private let logger: Logger
     private let limits: (maximumQueued: Int, writeTimeout: Duration, interval: Duration, retryDelay: Duration)
     private let onDrop: @Sendable (Int) -> Void
+    private let onWriteFailure: @Sendable (String) -> Void
     private let state = Mutex(State())
     private let writer = Mutex<Task<Void, Never>?>(nil)
 
-    /// `onDrop` is told how many records were dropped, for the metric.
+    /// `onDrop` is told how many records were dropped, for the metric; `onWriteFailure` of each
+    /// write that failed, for the alert.
     public init(
         store: any UsageStore, journal: UsageJournal? = nil, logger: Logger, maximumQueued: Int = maximumQueued, writeTimeout: Duration = writeTimeout,
-        interval: Duration = interval, retryDelay: Duration = retryDelay, onDrop: @escaping @Sendable (Int) -> Void = { _ in }
+        interval: Duration = interval, retryDelay: Duration = retryDelay, onDrop: @escaping @Sendable (Int) -> Void = { _ in },
+        onWriteFailure: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.onWriteFailure = onWriteFailure
         self.store = store
         self.journal = journal
         self.logger = logger
@@ -144,6 +148,7 @@ public final class UsageRecorder: Sendable {
                 journal?.settle(batch.count)
             } catch {
                 if error is WriteTimedOut { await store.reset() }
+                onWriteFailure(String(describing: error))
                 logger.warning("usage records could not be written; they stay queued and are tried again", metadata: [
                     "error": .string("\(error)"), "queued": .stringConvertible(queued),
                 ])
