@@ -26,7 +26,7 @@ struct Promptc: AsyncParsableCommand {
             Exit codes: 0 success, 1 errors in the specs or configuration (or drift), 2 wrong usage of the command line, 3 a runtime failure.
             """,
         version: Gateway.version,
-        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, DiffCommand.self, TestCommand.self, DrillCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self]
+        subcommands: [CheckCommand.self, CompileCommand.self, RoutesCommand.self, DiffCommand.self, TestCommand.self, DrillCommand.self, InitCommand.self, ServeCommand.self, MCPCommand.self, KeysCommand.self, UsageCommand.self, AlertRulesCommand.self]
     )
 
     /// Maps argument-parser's usage errors to exit code 2, as the contract says.

@@ -394,7 +394,7 @@ extension CommandTests {
 
     /// `--help` texts are paragraphs that wrap, and examples on lines of their own that do not:
     /// an unindented line never follows an indented one (the rest of a wrapped example).
-    @Test(arguments: [[], ["check"], ["compile"], ["routes"], ["diff"], ["test"], ["drill"], ["init"], ["serve"], ["mcp"], ["keys"], ["keys", "new"], ["usage"]])
+    @Test(arguments: [[], ["check"], ["compile"], ["routes"], ["diff"], ["test"], ["drill"], ["init"], ["serve"], ["mcp"], ["keys"], ["keys", "new"], ["usage"], ["alert-rules"]])
     func helpTextsDoNotBreakTheirExamples(command: [String]) throws {
         let help = try CLI().run(command + ["--help"], input: nil)
         #expect(help.status == 0)
@@ -402,6 +402,31 @@ extension CommandTests {
         for (previous, line) in zip(lines, lines.dropFirst()) where previous.hasPrefix("  ") && !line.isEmpty && !line.hasPrefix(" ") {
             Issue.record("\(command): '\(line)' continues the example '\(previous)'")
         }
+    }
+
+    /// `alert-rules` prints rules that Prometheus's own checker takes (promtool, from Debian's
+    /// `prometheus` package, which .ci/run installs); bad thresholds are usage errors.
+    @Test func alertRulesPassPromtool() throws {
+        let cli = try CLI()
+        let rules = try cli.run("alert-rules", "--error-rate", "0.01", "--window", "10m")
+        #expect(rules.status == 0, "\(rules.stderr)")
+        #expect(rules.stdout.contains("> 0.01") && rules.stdout.contains("[10m]"))
+        try cli.write(rules.stdout, to: "rules.yml")
+        let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let path = try #require(promtool, "promtool is missing: apt-get install prometheus (.ci/run does)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["check", "rules", cli.folder.appendingPathComponent("rules.yml").path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("SUCCESS: 6 rules found"), "\(text)")
+        #expect(try cli.run("alert-rules", "--error-rate", "2").status == 2)
+        #expect(try cli.run("alert-rules", "--window", "soon").status == 2)
     }
 
     /// `keys new NAME --admin` prints the admin key and the `admin_key_sha256:` line, which the compiler takes.
