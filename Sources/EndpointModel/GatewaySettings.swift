@@ -84,6 +84,8 @@ public struct Consumer: Sendable, Hashable {
     public var rateLimit: RequestRate?
     /// Model tokens (input + output) per minute.
     public var tokensPerMinute: Int?
+    /// `budget: { usd, per }`: the most it may spend per calendar period.
+    public var budget: Budget?
 
     public init(name: String, keySHA256: String, endpoints: [String]? = nil, rateLimit: RequestRate? = nil, tokensPerMinute: Int? = nil) {
         self.name = name
@@ -91,6 +93,22 @@ public struct Consumer: Sendable, Hashable {
         self.endpoints = endpoints
         self.rateLimit = rateLimit
         self.tokensPerMinute = tokensPerMinute
+    }
+}
+
+/// `budget: { usd: 100, per: month }`: what a consumer may spend per calendar period (UTC),
+/// counted from the same costs as usage records.
+public struct Budget: Sendable, Hashable {
+    public enum Period: String, Sendable, Hashable, CaseIterable {
+        case day, week, month
+    }
+
+    public var usd: Double
+    public var per: Period
+
+    public init(usd: Double, per: Period) {
+        self.usd = usd
+        self.per = per
     }
 }
 

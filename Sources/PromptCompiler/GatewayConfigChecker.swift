@@ -20,7 +20,7 @@ struct GatewayConfigChecker {
     /// Weighted round robin adds weights up on every call; this bound keeps the sums far from overflow.
     static let maximumWeight = 1_000_000
     static let circuitBreakerKeys = ["failures", "open_for"]
-    static let consumerKeys = ["name", "key_sha256", "endpoints", "rate_limit", "tokens_per_minute"]
+    static let consumerKeys = ["name", "key_sha256", "endpoints", "rate_limit", "tokens_per_minute", "budget"]
 
     var reader = SpecReader()
     var settings = GatewaySettings()
@@ -346,8 +346,32 @@ struct GatewayConfigChecker {
             if let tokensNode = item["tokens_per_minute"], let tokens = positiveInteger(tokensNode, "'tokens_per_minute'") {
                 consumer.tokensPerMinute = tokens
             }
+            if let budgetNode = item["budget"] { consumer.budget = budget(budgetNode) }
             settings.consumers.append(consumer)
         }
+    }
+
+    /// A consumer's `budget: { usd, per }`: a positive amount of US dollars per day, week or month.
+    private mutating func budget(_ node: SpecNode) -> Budget? {
+        guard let fields = reader.entries(node, "'budget'") else { return nil }
+        reader.checkKeys(fields, allowed: ["usd", "per"], code: .invalidConsumer, in: "a budget")
+        guard let usdNode = node["usd"], let perNode = node["per"] else {
+            reader.diagnostics.emit(.invalidConsumer, "a budget needs 'usd:' and 'per:'", at: node.span, hint: "budget: { usd: 100, per: month }")
+            return nil
+        }
+        let periods = Budget.Period.allCases.map(\.rawValue)
+        guard let usd = Double(usdNode.scalar?.text ?? ""), usd > 0, usd.isFinite else {
+            reader.diagnostics.emit(.invalidConsumer, "a budget's 'usd' must be a positive amount", at: usdNode.span, hint: "usd: 100")
+            return nil
+        }
+        guard let text = reader.string(perNode, "a budget's 'per'") else { return nil }
+        guard let per = Budget.Period(rawValue: text) else {
+            reader.diagnostics.emit(
+                .invalidConsumer, "a budget's 'per' is day, week or month, not '\(text)'\(Suggestion.didYouMean(text, in: periods))",
+                at: perNode.span)
+            return nil
+        }
+        return Budget(usd: usd, per: per)
     }
 
     /// `pricing:`: per `provider/model`, `input` and `output` in US dollars per million tokens.

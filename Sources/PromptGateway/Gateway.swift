@@ -208,10 +208,12 @@ public final class Gateway: Sendable {
         DatabaseURL.isLoopback(host)
     }
 
-    /// Connects to `shared.database`, when there is one, waiting up to `wait` for it: limits are
-    /// counted there from the first request when it answers, and locally until it does. Call
-    /// before serving.
-    public func connectShared(waitingUpTo wait: Duration = .seconds(5)) async {
+    /// Gets ready to serve: reads what consumers with a budget spent this period from the usage
+    /// records (a restart does not hand out a fresh budget), and connects to `shared.database`,
+    /// when there is one, waiting up to `wait` for it: limits are counted there from the first
+    /// request when it answers, and locally until it does. Call before serving.
+    public func prepare(waitingUpTo wait: Duration = .seconds(5)) async {
+        await seedBudgets()
         guard let shared = foundation.shared else { return }
         let (cores, metrics, logger) = (cores, foundation.metrics, logger)
         foundation.circuits?.start { model in
@@ -223,6 +225,29 @@ public final class Gateway: Sendable {
             logger.notice("circuit opened by another replica", metadata: ["model": .string(model)])
         }
         await shared.start(waitingUpTo: wait)
+    }
+
+    /// Each budget's count for its current period, from the usage store. Failing that (a store
+    /// that does not answer), budgets count from zero, and the log says so.
+    func seedBudgets(nowMs: Int64 = SharedLimits.nowMs()) async {
+        let budgets = consumers.entries.compactMap(\.budget)
+        guard !budgets.isEmpty, let store = usage?.store else { return }
+        var costsByStart: [Int64: [String: Double]] = [:]
+        for entry in consumers.entries {
+            guard let budget = entry.budget else { continue }
+            let period = BudgetPeriod(budget.budget.per, nowMs: nowMs)
+            if costsByStart[period.startMs] == nil {
+                do {
+                    costsByStart[period.startMs] = try await store.costs(sinceMs: period.startMs)
+                } catch {
+                    logger.error("budgets count from zero: the usage records of this period could not be read", metadata: [
+                        "error": .string("\(error)"),
+                    ])
+                    return
+                }
+            }
+            budget.seed(spentUSD: costsByStart[period.startMs]?[entry.consumer.name] ?? 0, periodStartMs: period.startMs)
+        }
     }
 
     /// Writes the usage records still queued and closes the upstream client and the shared

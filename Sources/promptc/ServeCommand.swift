@@ -84,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "models": .string(models.joined(separator: ", ")),
             ])
         }
-        await gateway.connectShared()
+        await gateway.prepare()
         let source = self.source
         let reloads = await ReloadService(
             gateway: gateway, source: { try source.load() }, watching: watch ? source.watchedPaths : nil)

@@ -44,6 +44,9 @@ struct LimitsConfigTests {
         ("alerts:\n  fallback_rate: { above: »1.5 }\n", .invalidConfigValue, "between 0 and 1"),
         ("alerts:\n  repeat_after: »10\n", .invalidDuration, "has no unit"),
         ("alerts:\n  »repeat_afer: 10m\n", .unknownConfigKey, "did you mean 'repeat_after'"),
+        ("consumers:\n  - name: app\n    key_sha256: \(String(repeating: "a", count: 64))\n    budget: { usd: 5, per: »monht }\n", .invalidConsumer, "did you mean 'month'"),
+        ("consumers:\n  - name: app\n    key_sha256: \(String(repeating: "a", count: 64))\n    budget: { usd: »-5, per: month }\n", .invalidConsumer, "positive amount"),
+        ("consumers:\n  - name: app\n    key_sha256: \(String(repeating: "a", count: 64))\n    budget: »{ usd: 5 }\n", .invalidConsumer, "needs 'usd:' and 'per:'"),
         ("usage:\n  journal: »\"\"\n", .invalidConfigValue, "'usage.journal' is empty"),
         ("usage:\n  journal: »[a]\n", .wrongValueKind, "'usage.journal' must be"),
         ("shared:\n  database: »promptc-shared.sqlite\n", .invalidConfigValue, "must be a postgres:// URL"),
@@ -81,6 +84,17 @@ struct LimitsConfigTests {
         let off = compile(["demo.yaml": minimalSpec], config: "usage:\n  journal: false\n")
         #expect(off.errorCount == 0 && !off.settings.usageJournalEnabled)
         #expect(GatewaySettings().usageJournalEnabled && GatewaySettings().usageJournal == nil)
+    }
+
+    @Test func budgetsAreRead() {
+        let compilation = compile(["demo.yaml": minimalSpec], config: """
+            consumers:
+              - name: app
+                key_sha256: \(String(repeating: "a", count: 64))
+                budget: { usd: 100, per: week }
+            """)
+        #expect(compilation.errorCount == 0, "\(describe(compilation.diagnostics))")
+        #expect(compilation.settings.consumers.first?.budget == Budget(usd: 100, per: .week))
     }
 
     @Test func alertsAreRead() {

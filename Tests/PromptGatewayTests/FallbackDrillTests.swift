@@ -54,13 +54,14 @@ struct FallbackDrillTests {
     }
 
     /// One model alone does not survive its own failure; a deadline that a timeout and its retry
-    /// use up (600 ms, a backoff, then the rest of 1 s) does not survive the first step timing
-    /// out, while a rate limit and its retry (a backoff of at most 200 ms) leave room for the next. Exit 1, with the reason in the report.
+    /// use up (1.2 s, a backoff, then the rest of 2 s) does not survive the first step timing
+    /// out, while a rate limit and its retry (a backoff of at most 200 ms) leave room for the next
+    /// (with a margin for a machine busy with other tests). Exit 1, with the reason in the report.
     @Test func chainsThatDoNotHoldAreReported() async throws {
         let solo = sentimentSpec(name: "solo", models: ["openai/only"], fallback: "fallback:\n  on: [server_error]", extra: Self.example)
         let tight = sentimentSpec(
             name: "tight", models: ["openai/slow", "openai/next"],
-            fallback: "fallback:\n  on: [timeout, rate_limit]\n  retries: 1\n  timeout: 600ms\n  deadline: 1s", extra: Self.example)
+            fallback: "fallback:\n  on: [timeout, rate_limit]\n  retries: 1\n  timeout: 1200ms\n  deadline: 2s", extra: Self.example)
         let results = try await Self.drill([solo, tight], mock: true).run(logger: Self.quiet)
         #expect(!DrillReport.passed(results))
         let soloFailure = try #require(results.first { $0.endpoint == "solo" && $0.step == 0 })

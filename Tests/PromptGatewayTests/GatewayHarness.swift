@@ -180,7 +180,7 @@ func withGateway<T>(
     withPing.streamPingInterval = streamPingInterval
     withPing.alertDelivery = alertDelivery
     let gateway = try Gateway(withPing, logger: logs.logger())
-    await gateway.connectShared()
+    await gateway.prepare()
     do {
         let result = try await withRunning({ gateway.makeApplication(onServerRunning: $0) }, shutdownTimeout: shutdownTimeout) { port in
             try await body(GatewayClient(port: port), gateway)

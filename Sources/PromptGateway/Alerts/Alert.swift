@@ -16,12 +16,15 @@ struct Alert: Sendable {
     var endpoint: String?
     var model: String?
     var consumer: String?
+    /// Tells apart alerts of one event about one subject that are not repeats (a budget's 80 %
+    /// and 95 %).
+    var detail: String?
     var figures: [String: JSONValue] = [:]
     var time = Date()
 
     /// Repeats are judged by this: the event and what it is about.
     var key: String {
-        [event.rawValue, endpoint ?? "", model ?? "", consumer ?? ""].joined(separator: "\u{1F}")
+        [event.rawValue, endpoint ?? "", model ?? "", consumer ?? "", detail ?? ""].joined(separator: "\u{1F}")
     }
 
     func json(replica: String) -> JSONValue {

@@ -11,19 +11,21 @@ struct ConsumerDirectory: Sendable {
         /// nil: every endpoint.
         let endpoints: Set<String>?
         let limits: ConsumerLimits?
+        let budget: ConsumerBudget?
     }
 
     let entries: [Entry]
 
     /// With `previous` (a reload), a consumer configured exactly as before keeps its limits'
-    /// counts: a reload does not hand anyone a fresh allowance.
+    /// and budget's counts: a reload does not hand anyone a fresh allowance.
     init(_ consumers: [Consumer], carryingOver previous: ConsumerDirectory? = nil) {
-        let kept = Dictionary((previous?.entries ?? []).compactMap { entry in entry.limits.map { (entry.consumer, $0) } }) { first, _ in first }
+        let kept = Dictionary((previous?.entries ?? []).map { ($0.consumer, $0) }) { first, _ in first }
         entries = consumers.compactMap { consumer in
             guard let digest = Self.bytes(hex: consumer.keySHA256) else { return nil }
             let limits = consumer.rateLimit != nil || consumer.tokensPerMinute != nil
-                ? (kept[consumer] ?? ConsumerLimits(requests: consumer.rateLimit, tokensPerMinute: consumer.tokensPerMinute)) : nil
-            return Entry(consumer: consumer, digest: digest, endpoints: consumer.endpoints.map(Set.init), limits: limits)
+                ? (kept[consumer]?.limits ?? ConsumerLimits(requests: consumer.rateLimit, tokensPerMinute: consumer.tokensPerMinute)) : nil
+            let budget = consumer.budget.map { kept[consumer]?.budget ?? ConsumerBudget($0) }
+            return Entry(consumer: consumer, digest: digest, endpoints: consumer.endpoints.map(Set.init), limits: limits, budget: budget)
         }
     }
 

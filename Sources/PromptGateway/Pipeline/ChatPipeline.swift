@@ -50,7 +50,7 @@ struct ChatPipeline: Sendable {
             let answer = try await caller.call(step, chat, timeout: timeout, streaming: streaming, label: target.recordName, requestID: requestID)
             return (answer, answer.usage)
         }
-        await consumers.spend(consumer, tokens: result.usage.input + result.usage.output)
+        await consumers.spend(consumer, tokens: result.usage, model: result.model, pricing: runtime.pricing)
         outcome.update { fields in
             fields.model = result.model
             fields.tokens = result.usage

@@ -1,3 +1,4 @@
+import EndpointModel
 import Foundation
 import HTTPTypes
 
@@ -12,8 +13,10 @@ struct ConsumerStage: Sendable {
     static let resetHeader = HTTPField.Name("RateLimit-Reset")!
 
     let directory: ConsumerDirectory
-    /// With `shared.database`: limits counted across replicas.
+    /// With `shared.database`: limits and budgets counted across replicas.
     var shared: SharedLimits?
+    /// With webhooks: budget alerts at 80, 95 and 100 %.
+    var alerts: AlertDispatcher?
 
     /// The consumer `key` belongs to, admitted to `endpoint` and counted against its limits;
     /// nil when no consumers are configured. The outcome learns the consumer and its limits
@@ -28,8 +31,20 @@ struct ConsumerStage: Sendable {
         guard entry.endpoints?.contains(endpoint) ?? true else {
             throw GatewayError(status: .forbidden, type: "forbidden", message: "consumer '\(entry.consumer.name)' may not call \(endpoint)")
         }
-        guard let limits = entry.limits else { return entry }
-        let decision = if let shared { await shared.admit(entry.consumer.name, limits: limits) } else { limits.admit() }
+        guard entry.limits != nil || entry.budget != nil else { return entry }
+        let admission = if let shared {
+            await shared.admit(entry.consumer.name, limits: entry.limits, budget: entry.budget)
+        } else {
+            ConsumerAdmission.local(limits: entry.limits, budget: entry.budget, nowMs: SharedLimits.nowMs())
+        }
+        if let seconds = admission.overBudgetSeconds {
+            var error = GatewayError(
+                status: .init(code: 402, reasonPhrase: "Payment Required"), type: "budget_exceeded",
+                message: "consumer '\(entry.consumer.name)' has spent its budget for this \(entry.budget?.budget.per.rawValue ?? "period"); it renews in \(seconds) s")
+            error.headers[.retryAfter] = String(seconds)
+            throw error
+        }
+        guard let decision = admission.decision else { return entry }
         outcome.update { $0.rateLimit = decision }
         guard decision.allowed else {
             var error = GatewayError(
@@ -41,13 +56,35 @@ struct ConsumerStage: Sendable {
         return entry
     }
 
-    /// Adds the model tokens an answer used to the consumer's token limit, if it has one.
-    func spend(_ entry: ConsumerDirectory.Entry?, tokens: Int) async {
-        guard let entry, let limits = entry.limits, limits.tokensPerMinute != nil else { return }
-        if let shared {
-            await shared.spend(entry.consumer.name, tokens: tokens, limits: limits)
+    /// Adds what an answer used to the consumer's token limit and budget, if it has them: the
+    /// tokens, and their cost by `pricing`, the same cost its usage record carries.
+    func spend(_ entry: ConsumerDirectory.Entry?, tokens usage: TokenUsage, model: String, pricing: [String: ModelPrice]) async {
+        guard let entry else { return }
+        let tokens = usage.input + usage.output
+        if let limits = entry.limits, limits.tokensPerMinute != nil {
+            if let shared {
+                await shared.spend(entry.consumer.name, tokens: tokens, limits: limits)
+            } else {
+                limits.spend(tokens: tokens)
+            }
+        }
+        guard let budget = entry.budget, let price = pricing[model] else { return }
+        let micros = ConsumerBudget.micros(price.cost(input: usage.input, output: usage.output))
+        guard micros > 0 else { return }
+        let (before, after) = if let shared {
+            await shared.spend(entry.consumer.name, micros: micros, budget: budget)
         } else {
-            limits.spend(tokens: tokens)
+            budget.spend(micros)
+        }
+        guard let alerts else { return }
+        for percent in ConsumerBudget.crossed(before: before, after: after, limit: budget.limitMicros) {
+            alerts.raise(Alert(
+                event: .budget, severity: percent >= 100 ? .critical : .warning,
+                summary: "consumer '\(entry.consumer.name)' has spent \(percent) % of its budget for this \(budget.budget.per.rawValue)",
+                consumer: entry.consumer.name, detail: String(percent), figures: [
+                    "percent": .integer(percent), "spent_usd": .number(Double(after) / 1_000_000), "budget_usd": .number(budget.budget.usd),
+                    "per": .string(budget.budget.per.rawValue),
+                ]))
         }
     }
 

@@ -62,7 +62,7 @@ struct PromptPipeline: Sendable {
             if let lookup, let entry = cache.stale(lookup) { return cached(entry, outcome: "stale", recordedIn: outcome, metrics: metrics) }
             throw failure
         }
-        await consumers.spend(consumer, tokens: answer.usage.input + answer.usage.output)
+        await consumers.spend(consumer, tokens: answer.usage, model: answer.model, pricing: chain.runtime.pricing)
         outcome.update { fields in
             fields.model = answer.model
             fields.tokens = answer.usage

@@ -119,10 +119,10 @@ final class GatewayCore: Sendable {
         self.routesSHA256 = routesSHA256
         loadedAt = Date()
         prompts = PromptPipeline(
-            consumers: ConsumerStage(directory: consumers, shared: sharedLimits), input: InputStage(maxErrorDetails: settings.limits.maxErrorDetails),
+            consumers: ConsumerStage(directory: consumers, shared: sharedLimits, alerts: alerts), input: InputStage(maxErrorDetails: settings.limits.maxErrorDetails),
             cache: CacheStage(cache: runtime.cache), chain: ChainStage(runtime: runtime), metrics: metrics)
         chat = ChatPipeline(
-            consumers: ConsumerStage(directory: consumers, shared: sharedLimits), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
+            consumers: ConsumerStage(directory: consumers, shared: sharedLimits, alerts: alerts), targets: chatTargets, caller: ChatCaller(runtime: runtime), runtime: runtime,
             metrics: metrics)
         recorder = OutcomeRecorder(
             logger: runtime.logger, metrics: metrics, usage: usage, pricing: settings.pricing, alerts: alerts.map(RequestAlerts.init))

@@ -105,6 +105,14 @@ public actor PostgresUsageStore: UsageStore {
         return records
     }
 
+    public func costs(sinceMs: Int64) async throws -> [String: Double] {
+        let rows = try await open().query(
+            "SELECT consumer, SUM(cost_usd) FROM usage WHERE time_ms >= \(sinceMs) AND consumer IS NOT NULL GROUP BY consumer", logger: logger)
+        var costs: [String: Double] = [:]
+        for try await (consumer, cost) in rows.decode((String, Double).self) { costs[consumer] = cost }
+        return costs
+    }
+
     public func close() async {
         let closing = connection
         connection = nil

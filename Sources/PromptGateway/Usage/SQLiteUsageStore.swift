@@ -49,6 +49,19 @@ public final class SQLiteUsageStore: UsageStore {
         try await NIOThreadPool.singleton.runIfActive { [self] in try recordsNow(sinceMs: timeMs) }
     }
 
+    public func costs(sinceMs timeMs: Int64) async throws -> [String: Double] {
+        try await NIOThreadPool.singleton.runIfActive { [self] in
+            try queue.read { db in
+                var costs: [String: Double] = [:]
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT consumer, SUM(cost_usd) AS cost FROM usage WHERE time_ms >= ? AND consumer IS NOT NULL GROUP BY consumer",
+                    arguments: [timeMs])
+                for row in rows { costs[row["consumer"]] = row["cost"] }
+                return costs
+            }
+        }
+    }
+
     public func close() async {}
 
     /// Writes `records` in one transaction.

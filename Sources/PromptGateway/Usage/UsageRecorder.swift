@@ -39,7 +39,7 @@ public final class UsageRecorder: Sendable {
         var pause: Task<Void, Never>?
     }
 
-    private let store: any UsageStore
+    let store: any UsageStore
     /// Where each record goes first, before its answer is sent; nil keeps records in memory only.
     private let journal: UsageJournal?
     private let logger: Logger

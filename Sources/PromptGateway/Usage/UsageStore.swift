@@ -6,6 +6,8 @@ public protocol UsageStore: Sendable {
     func write(_ records: [UsageRecord]) async throws
     /// Every record since `sinceMs` (milliseconds since 1970), oldest first.
     func records(sinceMs: Int64) async throws -> [UsageRecord]
+    /// What each consumer's records since `sinceMs` cost, in US dollars.
+    func costs(sinceMs: Int64) async throws -> [String: Double]
     func close() async
     /// A write timed out: drop whatever connection it hung on, so the next starts afresh.
     func reset() async
@@ -13,6 +15,14 @@ public protocol UsageStore: Sendable {
 
 extension UsageStore {
     public func reset() async {}
+
+    public func costs(sinceMs: Int64) async throws -> [String: Double] {
+        var costs: [String: Double] = [:]
+        for record in try await records(sinceMs: sinceMs) {
+            if let consumer = record.consumer { costs[consumer, default: 0] += record.costUSD }
+        }
+        return costs
+    }
 }
 
 public enum UsageStores {
