@@ -360,8 +360,9 @@ struct GatewayConfigChecker {
             return nil
         }
         let periods = Budget.Period.allCases.map(\.rawValue)
-        guard let usd = Double(usdNode.scalar?.text ?? ""), usd > 0, usd.isFinite else {
-            reader.diagnostics.emit(.invalidConsumer, "a budget's 'usd' must be a positive amount", at: usdNode.span, hint: "usd: 100")
+        guard let usd = Double(usdNode.scalar?.text ?? ""), usd > 0, usd <= 1_000_000_000 else {
+            reader.diagnostics.emit(
+                .invalidConsumer, "a budget's 'usd' must be a positive amount, at most 1000000000", at: usdNode.span, hint: "usd: 100")
             return nil
         }
         guard let text = reader.string(perNode, "a budget's 'per'") else { return nil }

@@ -230,12 +230,11 @@ public final class Gateway: Sendable {
     /// Each budget's count for its current period, from the usage store. Failing that (a store
     /// that does not answer), budgets count from zero, and the log says so.
     func seedBudgets(nowMs: Int64 = SharedLimits.nowMs()) async {
-        let budgets = consumers.entries.compactMap(\.budget)
-        guard !budgets.isEmpty, let store = usage?.store else { return }
+        guard consumers.entries.contains(where: { $0.budget != nil }), let store = usage?.store else { return }
         var costsByStart: [Int64: [String: Double]] = [:]
         for entry in consumers.entries {
             guard let budget = entry.budget else { continue }
-            let period = BudgetPeriod(budget.budget.per, nowMs: nowMs)
+            let period = budget.period(nowMs: nowMs)
             if costsByStart[period.startMs] == nil {
                 do {
                     costsByStart[period.startMs] = try await store.costs(sinceMs: period.startMs)
@@ -246,7 +245,7 @@ public final class Gateway: Sendable {
                     return
                 }
             }
-            budget.seed(spentUSD: costsByStart[period.startMs]?[entry.consumer.name] ?? 0, periodStartMs: period.startMs)
+            budget.seed(spentUSD: costsByStart[period.startMs]?[entry.consumer.name] ?? 0, period: period)
         }
     }
 

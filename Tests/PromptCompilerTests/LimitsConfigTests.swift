@@ -46,6 +46,7 @@ struct LimitsConfigTests {
         ("alerts:\n  »repeat_afer: 10m\n", .unknownConfigKey, "did you mean 'repeat_after'"),
         ("consumers:\n  - name: app\n    key_sha256: \(String(repeating: "a", count: 64))\n    budget: { usd: 5, per: »monht }\n", .invalidConsumer, "did you mean 'month'"),
         ("consumers:\n  - name: app\n    key_sha256: \(String(repeating: "a", count: 64))\n    budget: { usd: »-5, per: month }\n", .invalidConsumer, "positive amount"),
+        ("consumers:\n  - name: app\n    key_sha256: \(String(repeating: "a", count: 64))\n    budget: { usd: »1e300, per: month }\n", .invalidConsumer, "at most 1000000000"),
         ("consumers:\n  - name: app\n    key_sha256: \(String(repeating: "a", count: 64))\n    budget: »{ usd: 5 }\n", .invalidConsumer, "needs 'usd:' and 'per:'"),
         ("usage:\n  journal: »\"\"\n", .invalidConfigValue, "'usage.journal' is empty"),
         ("usage:\n  journal: »[a]\n", .wrongValueKind, "'usage.journal' must be"),

@@ -21,6 +21,22 @@ struct AlertTests {
         return text + extra
     }
 
+    /// A gateway of `specs` on `fake` whose one webhook, `receiver` on loopback, wants `events`.
+    /// It stops (and sends what it still holds) before this returns.
+    static func withAlertingGateway(
+        _ receiver: WebhookReceiver, fake: FakeProvider, specs: [String], events: [String], extra: String = "",
+        circuitBreaker: String = "{ failures: 3, open_for: 1s }", _ body: (GatewayClient) async throws -> Void
+    ) async throws {
+        try await withReceiver(receiver) { hookPort in
+            try await withFake(fake) { port in
+                try await withGateway(
+                    specs: specs, fakePort: port, configExtra: config(hookPort, events: events, extra: extra), environment: Self.environment,
+                    circuitBreaker: circuitBreaker
+                ) { client, _ in try await body(client) }
+            }
+        }
+    }
+
     /// The signature a receiver computes: HMAC-SHA256 of the body under the shared secret.
     static func signed(_ delivery: WebhookReceiver.Delivery) -> Bool {
         let code = HMAC<SHA256>.authenticationCode(for: delivery.body, using: SymmetricKey(data: Array(secret.utf8)))
@@ -32,18 +48,13 @@ struct AlertTests {
     @Test func aProviderGoingDownSendsOneSignedWebhook() async throws {
         let receiver = WebhookReceiver()
         let fake = FakeProvider(default: .status(500))
-        try await withReceiver(receiver) { hookPort in
-            try await withFake(fake) { port in
-                try await withGateway(
-                    specs: Self.oneModel, fakePort: port, configExtra: Self.config(hookPort, events: ["circuit_open"]), environment: Self.environment,
-                    circuitBreaker: "{ failures: 3, open_for: 60s }"
-                ) { client, _ in
-                    for _ in 0..<10 { _ = try await client.post("/v1/sentiment", json: Self.request, headers: Self.json) }
-                    try await receiver.waitFor("circuit_open") { !$0.isEmpty }
-                }
-                // The gateway's stop waits for alerts still being sent: a second would be in now.
-            }
+        try await Self.withAlertingGateway(
+            receiver, fake: fake, specs: Self.oneModel, events: ["circuit_open"], circuitBreaker: "{ failures: 3, open_for: 60s }"
+        ) { client in
+            for _ in 0..<10 { _ = try await client.post("/v1/sentiment", json: Self.request, headers: Self.json) }
+            try await receiver.waitFor("circuit_open") { !$0.isEmpty }
         }
+        // The gateway's stop waits for alerts still being sent: a second would be in now.
         let deliveries = receiver.deliveries
         #expect(deliveries.count == 1)
         let alert = try #require(deliveries.first)
@@ -61,22 +72,17 @@ struct AlertTests {
     @Test func aCircuitThatClosesSaysSo() async throws {
         let receiver = WebhookReceiver()
         let fake = FakeProvider()
-        try await withReceiver(receiver) { hookPort in
-            try await withFake(fake) { port in
-                try await withGateway(
-                    specs: Self.twoModels, fakePort: port, configExtra: Self.config(hookPort, events: ["circuit_open", "circuit_closed"]),
-                    environment: Self.environment, circuitBreaker: "{ failures: 1, open_for: 200ms }"
-                ) { client, _ in
-                    fake.enqueue(.status(500))
-                    #expect(try await client.post("/v1/sentiment", json: Self.request, headers: Self.json).status == 200)
-                    try await receiver.waitFor("circuit_open") { $0.contains { $0.event == "circuit_open" } }
-                    // Requests go on; once open_for has passed, one of them is the trial.
-                    let deadline = ContinuousClock.now + .seconds(10)
-                    while !receiver.events().contains("circuit_closed"), ContinuousClock.now < deadline {
-                        _ = try await client.post("/v1/sentiment", json: Self.request, headers: Self.json)
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
-                }
+        try await Self.withAlertingGateway(
+            receiver, fake: fake, specs: Self.twoModels, events: ["circuit_open", "circuit_closed"], circuitBreaker: "{ failures: 1, open_for: 200ms }"
+        ) { client in
+            fake.enqueue(.status(500))
+            #expect(try await client.post("/v1/sentiment", json: Self.request, headers: Self.json).status == 200)
+            try await receiver.waitFor("circuit_open") { $0.contains { $0.event == "circuit_open" } }
+            // Requests go on; once open_for has passed, one of them is the trial.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !receiver.events().contains("circuit_closed"), ContinuousClock.now < deadline {
+                _ = try await client.post("/v1/sentiment", json: Self.request, headers: Self.json)
+                try await Task.sleep(for: .milliseconds(20))
             }
         }
         #expect(receiver.events() == ["circuit_open", "circuit_closed"])
@@ -88,17 +94,12 @@ struct AlertTests {
     @Test func aChainThatRunsOutOfModelsSaysSo() async throws {
         let receiver = WebhookReceiver()
         let fake = FakeProvider(default: .status(500))
-        try await withReceiver(receiver) { hookPort in
-            try await withFake(fake) { port in
-                try await withGateway(
-                    specs: Self.oneModel, fakePort: port, configExtra: Self.config(hookPort, events: ["chain_exhausted"]),
-                    environment: Self.environment, circuitBreaker: "{ failures: 100, open_for: 60s }"
-                ) { client, _ in
-                    #expect(try await client.post("/v1/sentiment", json: Self.request, headers: Self.json).status == 502)
-                    #expect(try await client.post("/v1/sentiment", json: Self.request, headers: Self.json).status == 502)
-                    try await receiver.waitFor("chain_exhausted") { !$0.isEmpty }
-                }
-            }
+        try await Self.withAlertingGateway(
+            receiver, fake: fake, specs: Self.oneModel, events: ["chain_exhausted"], circuitBreaker: "{ failures: 100, open_for: 60s }"
+        ) { client in
+            #expect(try await client.post("/v1/sentiment", json: Self.request, headers: Self.json).status == 502)
+            #expect(try await client.post("/v1/sentiment", json: Self.request, headers: Self.json).status == 502)
+            try await receiver.waitFor("chain_exhausted") { !$0.isEmpty }
         }
         #expect(receiver.events() == ["chain_exhausted"])
         let alert = try #require(receiver.deliveries.first)
@@ -111,22 +112,17 @@ struct AlertTests {
     @Test func anEndpointThatFallsBackTooOftenSaysSo() async throws {
         let receiver = WebhookReceiver()
         let fake = FakeProvider()
-        try await withReceiver(receiver) { hookPort in
-            try await withFake(fake) { port in
-                try await withGateway(
-                    specs: Self.twoModels, fakePort: port,
-                    configExtra: Self.config(hookPort, events: ["fallback_rate"], extra: "  fallback_rate: { above: 0.2, over: 1m }\n"),
-                    environment: Self.environment, circuitBreaker: "{ failures: 100, open_for: 60s }"
-                ) { client, _ in
-                    for index in 0..<10 {
-                        fake.enqueue(.status(500))
-                        let answer = try await client.post("/v1/sentiment", json: Self.request, headers: Self.json)
-                        #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
-                        if index < 9 { #expect(receiver.deliveries.isEmpty, "fewer than ten answers say nothing yet") }
-                    }
-                    try await receiver.waitFor("fallback_rate") { !$0.isEmpty }
-                }
+        try await Self.withAlertingGateway(
+            receiver, fake: fake, specs: Self.twoModels, events: ["fallback_rate"], extra: "  fallback_rate: { above: 0.2, over: 1m }\n",
+            circuitBreaker: "{ failures: 100, open_for: 60s }"
+        ) { client in
+            for index in 0..<10 {
+                fake.enqueue(.status(500))
+                let answer = try await client.post("/v1/sentiment", json: Self.request, headers: Self.json)
+                #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
+                if index < 9 { #expect(receiver.deliveries.isEmpty, "fewer than ten answers say nothing yet") }
             }
+            try await receiver.waitFor("fallback_rate") { !$0.isEmpty }
         }
         let alert = try #require(receiver.deliveries.first)
         #expect(alert.event == "fallback_rate" && Self.signed(alert))
@@ -138,16 +134,11 @@ struct AlertTests {
     @Test func aStoreThatIsDownSaysSo() async throws {
         let receiver = WebhookReceiver()
         let fake = FakeProvider()
-        try await withReceiver(receiver) { hookPort in
-            try await withFake(fake) { port in
-                try await withGateway(
-                    specs: Self.oneModel, fakePort: port,
-                    configExtra: Self.config(hookPort, events: ["store_down"], extra: "shared:\n  database: postgres://promptc:pw@127.0.0.1:1/promptc\n"),
-                    environment: Self.environment
-                ) { _, _ in
-                    try await receiver.waitFor("store_down") { !$0.isEmpty }
-                }
-            }
+        try await Self.withAlertingGateway(
+            receiver, fake: fake, specs: Self.oneModel, events: ["store_down"],
+            extra: "shared:\n  database: postgres://promptc:pw@127.0.0.1:1/promptc\n"
+        ) { _ in
+            try await receiver.waitFor("store_down") { !$0.isEmpty }
         }
         let alert = try #require(receiver.deliveries.first)
         #expect(alert.event == "store_down" && Self.signed(alert))

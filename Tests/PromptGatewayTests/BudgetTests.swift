@@ -100,19 +100,30 @@ struct BudgetTests {
             try await withReceiver(receiver) { hookPort in
                 let config = Self.config(extra: "shared:\n  database: \(fresh)\n" + AlertTests.config(hookPort, events: ["budget"]))
                 try await withFake(fake) { port in
-                    try await withGateway(specs: Self.specs, fakePort: port, configExtra: config, environment: Self.environment) { first, _ in
-                        try await withGateway(specs: Self.specs, fakePort: port, configExtra: config, environment: Self.environment) { second, _ in
-                            for index in 0..<5 { #expect(try await Self.post(index % 2 == 0 ? first : second).status == 200) }
-                            #expect(try await Self.post(second).status == 402)
-                            #expect(try await Self.post(first).status == 402)
-                            try await receiver.waitFor("three budget alerts") { $0.count == 3 }
-                        }
+                    try await withTwoReplicas(specs: Self.specs, fakePort: port, configExtra: config, environment: Self.environment) { first, second, _ in
+                        for index in 0..<5 { #expect(try await Self.post(index % 2 == 0 ? first : second).status == 200) }
+                        #expect(try await Self.post(second).status == 402)
+                        #expect(try await Self.post(first).status == 402)
+                        try await receiver.waitFor("three budget alerts") { $0.count == 3 }
                     }
                 }
             }
             let percents = receiver.deliveries.compactMap { ($0.json["figures"] as? [String: Any])?["percent"] as? Int }
             #expect(percents.sorted() == [80, 95, 100])
         }
+    }
+
+    /// Prices come from the configuration and may be absurd: amounts and counts saturate instead
+    /// of overflowing (which would stop the process).
+    @Test func absurdAmountsSaturate() {
+        #expect(ConsumerBudget.micros(1e300) == ConsumerBudget.maximumMicros)
+        #expect(ConsumerBudget.micros(.infinity) == 0 && ConsumerBudget.micros(-1) == 0)
+        let budget = ConsumerBudget(Budget(usd: 1_000_000_000, per: .day))
+        let nowMs: Int64 = 1_796_288_400_000
+        _ = budget.spend(.max, nowMs: nowMs)
+        #expect(budget.spend(.max, nowMs: nowMs) == (ConsumerBudget.maximumMicros, ConsumerBudget.maximumMicros))
+        #expect(budget.exceeded(nowMs: nowMs) != nil)
+        #expect(ConsumerBudget.crossed(before: 0, after: .max, limit: .max) == [80, 95, 100])
     }
 
     @Test func periodsAreCalendarPeriodsInUTC() {

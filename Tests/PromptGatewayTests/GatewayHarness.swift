@@ -162,8 +162,11 @@ func harnessConfig(fakePort: Int, circuitBreaker: String = "{ failures: 3, open_
 
 /// Compiles `specs` against a configuration whose providers point at `fakePort`, and runs a
 /// gateway on them while `body` runs.
+/// The provider keys a harness gateway reads, unless a test gives its own.
+let harnessKeys = ["OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "GEMINI_API_KEY": "gm-test"]
+
 func withGateway<T>(
-    specs: [String], fakePort: Int, configExtra: String = "", environment: [String: String] = ["OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-ant-test", "GEMINI_API_KEY": "gm-test"],
+    specs: [String], fakePort: Int, configExtra: String = "", environment: [String: String] = harnessKeys,
     mock: Bool = false, logs: LogCapture = LogCapture(), logPrompts: Bool = false, shutdownTimeout: Duration = .seconds(2),
     usageStore: (any UsageStore)? = nil, streamPingInterval: Duration = .seconds(15),
     circuitBreaker: String = "{ failures: 3, open_for: 1s }",
@@ -190,6 +193,21 @@ func withGateway<T>(
     } catch {
         await gateway.shutdown()
         throw error
+    }
+}
+
+/// Two gateways of the same specs and configuration on one fake provider, as two replicas behind
+/// a load balancer would be (with `shared.database` in `configExtra`, on one database).
+func withTwoReplicas<T>(
+    specs: [String], fakePort: Int, configExtra: String, environment: [String: String] = harnessKeys,
+    circuitBreaker: String = "{ failures: 3, open_for: 1s }",
+    _ body: (GatewayClient, GatewayClient, Gateway) async throws -> T
+) async throws -> T {
+    try await withGateway(specs: specs, fakePort: fakePort, configExtra: configExtra, environment: environment, circuitBreaker: circuitBreaker) { first, _ in
+        try await withGateway(specs: specs, fakePort: fakePort, configExtra: configExtra, environment: environment, circuitBreaker: circuitBreaker) {
+            second, secondGateway in
+            try await body(first, second, secondGateway)
+        }
     }
 }
 

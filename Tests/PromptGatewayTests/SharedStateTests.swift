@@ -108,22 +108,20 @@ struct SharedStateTests {
             let fake = FakeProvider()
             let config = Self.config(database: fresh, limits: "rate_limit: 10/h")
             try await withFake(fake) { port in
-                try await withGateway(specs: Self.specs, fakePort: port, configExtra: config) { first, _ in
-                    try await withGateway(specs: Self.specs, fakePort: port, configExtra: config) { second, _ in
-                        #expect(try await first.get("/readyz").body["shared_database"] == "up")
-                        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-                            for index in 0..<30 {
-                                group.addTask { try await Self.post(index % 2 == 0 ? first : second).status }
-                            }
-                            return try await group.reduce(into: [Int]()) { $0.append($1) }
+                try await withTwoReplicas(specs: Self.specs, fakePort: port, configExtra: config) { first, second, _ in
+                    #expect(try await first.get("/readyz").body["shared_database"] == "up")
+                    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                        for index in 0..<30 {
+                            group.addTask { try await Self.post(index % 2 == 0 ? first : second).status }
                         }
-                        #expect(statuses.filter { $0 == 200 }.count == 10)
-                        #expect(statuses.filter { $0 == 429 }.count == 20)
-                        let over = try await Self.post(second)
-                        #expect(over.status == 429)
-                        #expect(over.header("ratelimit-remaining") == "0")
-                        #expect(fake.received.count == 10)
+                        return try await group.reduce(into: [Int]()) { $0.append($1) }
                     }
+                    #expect(statuses.filter { $0 == 200 }.count == 10)
+                    #expect(statuses.filter { $0 == 429 }.count == 20)
+                    let over = try await Self.post(second)
+                    #expect(over.status == 429)
+                    #expect(over.header("ratelimit-remaining") == "0")
+                    #expect(fake.received.count == 10)
                 }
             }
         }
@@ -138,20 +136,18 @@ struct SharedStateTests {
             let fake = FakeProvider()
             let config = Self.config(database: fresh, limits: "tokens_per_minute: 40")
             try await withFake(fake) { port in
-                try await withGateway(specs: Self.specs, fakePort: port, configExtra: config) { first, _ in
-                    try await withGateway(specs: Self.specs, fakePort: port, configExtra: config) { second, _ in
-                        let one = try await Self.post(first)
-                        #expect(one.status == 200)
-                        #expect(one.header("ratelimit-remaining") == "40")
-                        let two = try await Self.post(second)
-                        #expect(two.status == 200)
-                        #expect(two.header("ratelimit-remaining") == "22")
-                        #expect(try await Self.post(first).status == 200)
-                        let over = try await Self.post(second)
-                        #expect(over.status == 429)
-                        #expect(over.error?["type"] == "rate_limited")
-                        #expect(try await Self.post(first).status == 429)
-                    }
+                try await withTwoReplicas(specs: Self.specs, fakePort: port, configExtra: config) { first, second, _ in
+                    let one = try await Self.post(first)
+                    #expect(one.status == 200)
+                    #expect(one.header("ratelimit-remaining") == "40")
+                    let two = try await Self.post(second)
+                    #expect(two.status == 200)
+                    #expect(two.header("ratelimit-remaining") == "22")
+                    #expect(try await Self.post(first).status == 200)
+                    let over = try await Self.post(second)
+                    #expect(over.status == 429)
+                    #expect(over.error?["type"] == "rate_limited")
+                    #expect(try await Self.post(first).status == 429)
                 }
             }
         }
@@ -169,24 +165,23 @@ struct SharedStateTests {
             let breaker = "{ failures: 3, open_for: 60s }"
             let json = [("content-type", "application/json")]
             try await withFake(fake) { port in
-                try await withGateway(specs: specs, fakePort: port, configExtra: config, environment: UsageTests.keys, circuitBreaker: breaker) { first, _ in
-                    try await withGateway(specs: specs, fakePort: port, configExtra: config, environment: UsageTests.keys, circuitBreaker: breaker) { second, replica in
-                        for _ in 0..<3 {
-                            fake.enqueue(.status(500))
-                            let answer = try await first.post("/v1/sentiment", json: Self.request, headers: json)
-                            #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
-                        }
-                        let deadline = ContinuousClock.now + .seconds(10)
-                        while case .closed = replica.core.runtime.breakers.state(of: "openai/gpt-4o-mini"), ContinuousClock.now < deadline {
-                            try await Task.sleep(for: .milliseconds(20))
-                        }
-                        let calls = fake.received.count
-                        let answer = try await second.post("/v1/sentiment", json: Self.request, headers: json)
-                        #expect(answer.status == 200)
+                try await withTwoReplicas(specs: specs, fakePort: port, configExtra: config, environment: UsageTests.keys, circuitBreaker: breaker) {
+                    first, second, replica in
+                    for _ in 0..<3 {
+                        fake.enqueue(.status(500))
+                        let answer = try await first.post("/v1/sentiment", json: Self.request, headers: json)
                         #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
-                        #expect(fake.received.count == calls + 1)
-                        #expect(try await second.get("/metrics").text.contains(#"promptc_circuit_open{model="openai/gpt-4o-mini"} 1"#))
                     }
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while case .closed = replica.core.runtime.breakers.state(of: "openai/gpt-4o-mini"), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    let calls = fake.received.count
+                    let answer = try await second.post("/v1/sentiment", json: Self.request, headers: json)
+                    #expect(answer.status == 200)
+                    #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
+                    #expect(fake.received.count == calls + 1)
+                    #expect(try await second.get("/metrics").text.contains(#"promptc_circuit_open{model="openai/gpt-4o-mini"} 1"#))
                 }
             }
         }

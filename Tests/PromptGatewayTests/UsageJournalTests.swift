@@ -36,8 +36,8 @@ struct UsageJournalTests {
     @Test func aRecordIsOnDiskUntilTheStoreHasIt() async throws {
         try await Self.withDirectory { directory in
             let journal = try UsageJournal(directory: directory, logger: Logger(label: "test"))
-            journal.append(Self.record(1))
-            journal.append(Self.record(2))
+            journal.append(UsageJournal.line(Self.record(1)))
+            journal.append(UsageJournal.line(Self.record(2)))
             let files = Self.files(directory)
             #expect(files.count == 1)
             #expect(UsageJournal.readRecords(directory + "/" + files[0]) == [Self.record(1), Self.record(2)])
@@ -45,7 +45,7 @@ struct UsageJournalTests {
             #expect(Self.files(directory).count == 1, "one record is not in the store yet")
             journal.settle(1)
             #expect(Self.files(directory).isEmpty)
-            journal.append(Self.record(3))
+            journal.append(UsageJournal.line(Self.record(3)))
             #expect(Self.files(directory).count == 1, "the next record starts a new segment")
         }
     }
@@ -55,7 +55,7 @@ struct UsageJournalTests {
     @Test func replayWritesWhatAGoneProcessLeft() async throws {
         try await Self.withDirectory { directory in
             var gone: UsageJournal? = try UsageJournal(directory: directory, logger: Logger(label: "test"))
-            for index in 0..<5 { gone?.append(Self.record(index)) }
+            for index in 0..<5 { gone?.append(UsageJournal.line(Self.record(index))) }
             let goneFile = try #require(Self.files(directory).first)
             gone = nil
             let handle = try #require(FileHandle(forWritingAtPath: directory + "/" + goneFile))
@@ -63,7 +63,7 @@ struct UsageJournalTests {
             try handle.write(contentsOf: Data(#"{"id":"cut-sh"#.utf8))
             try handle.close()
             let living = try UsageJournal(directory: directory, logger: Logger(label: "test"))
-            living.append(Self.record(99))
+            living.append(UsageJournal.line(Self.record(99)))
             #expect(Self.files(directory).count == 2)
 
             let file = TemporarySQLiteFile("promptc-journal")

@@ -15,8 +15,21 @@ final class FallbackRateWatch: Sendable {
         var fallbacks = 0
     }
 
+    /// The buckets of one endpoint, oldest first; at most `buckets` + 1 of them.
     private struct Window {
-        var buckets: [Bucket]
+        var buckets: [Bucket] = []
+
+        /// Counts one answer at `now`, drops buckets older than `over`, and returns the totals.
+        mutating func add(fellBack: Bool, now: ContinuousClock.Instant, width: Duration, over: Duration) -> (answers: Int, fallbacks: Int) {
+            if let last = buckets.indices.last, now - buckets[last].start < width {
+                buckets[last].answers += 1
+                if fellBack { buckets[last].fallbacks += 1 }
+            } else {
+                buckets.append(Bucket(start: now, answers: 1, fallbacks: fellBack ? 1 : 0))
+            }
+            buckets.removeAll { now - $0.start >= over }
+            return buckets.reduce((0, 0)) { ($0.0 + $1.answers, $0.1 + $1.fallbacks) }
+        }
     }
 
     let above: Double
@@ -31,22 +44,13 @@ final class FallbackRateWatch: Sendable {
     /// Counts one answer of `endpoint`; returns the window's figures when its rate is now above
     /// the threshold.
     func observe(_ endpoint: String, fellBack: Bool, now: ContinuousClock.Instant = .now) -> (rate: Double, answers: Int, fallbacks: Int)? {
-        let width = over / Self.buckets
-        return windows.withLock { windows in
-            var window = windows[endpoint] ?? Window(buckets: [])
-            if let last = window.buckets.last, now - last.start < width {
-                window.buckets[window.buckets.count - 1].answers += 1
-                if fellBack { window.buckets[window.buckets.count - 1].fallbacks += 1 }
-            } else {
-                window.buckets.append(Bucket(start: now, answers: 1, fallbacks: fellBack ? 1 : 0))
-            }
-            window.buckets.removeAll { now - $0.start >= over }
-            windows[endpoint] = window
-            let answers = window.buckets.reduce(0) { $0 + $1.answers }
-            let fallbacks = window.buckets.reduce(0) { $0 + $1.fallbacks }
-            guard answers >= Self.minimumAnswers else { return nil }
-            let rate = Double(fallbacks) / Double(answers)
-            return rate > above ? (rate, answers, fallbacks) : nil
+        let (width, over) = (over / Self.buckets, over)
+        // Changed where it stands in the map: taking the window out would copy its buckets.
+        let (answers, fallbacks) = windows.withLock { windows in
+            windows[endpoint, default: Window()].add(fellBack: fellBack, now: now, width: width, over: over)
         }
+        guard answers >= Self.minimumAnswers else { return nil }
+        let rate = Double(fallbacks) / Double(answers)
+        return rate > above ? (rate, answers, fallbacks) : nil
     }
 }

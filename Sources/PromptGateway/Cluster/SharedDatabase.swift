@@ -106,16 +106,16 @@ final class SharedDatabase: Sendable {
             }
             return (state.up, state.probed)
         }
+        // Said once when it goes, or when it is not there at start; not at every failed probe.
         guard wasUp || !probed else { return }
+        upGauge.record(0)
+        logger.warning("the shared database does not answer: limits are counted by this replica alone until it does", metadata: [
+            "problem": .string(problem),
+        ])
         alerts?.raise(Alert(
             event: .storeDown, severity: .critical,
             summary: "the shared database does not answer: each replica counts limits on its own until it does",
             figures: ["store": "shared"]))
-        guard wasUp else { return }
-        upGauge.record(0)
-        logger.warning("the shared database is away: limits are counted by this replica alone until it is back", metadata: [
-            "problem": .string(problem),
-        ])
     }
 
     private func markUp() {
@@ -146,11 +146,6 @@ final class SharedDatabase: Sendable {
                     markUp()
                 } catch {
                     markAway(String(describing: error))
-                    if !state.withLock({ $0.probed }) {
-                        logger.warning("the shared database does not answer: limits are counted by this replica alone until it does", metadata: [
-                            "problem": .string(String(describing: error)),
-                        ])
-                    }
                 }
                 state.withLock { $0.probed = true }
             } else {
@@ -170,7 +165,7 @@ final class SharedDatabase: Sendable {
         guard due else { return }
         let before = nowMs - Self.keepEndedWindowsMs
         _ = try? await run { client in
-            _ = try await client.query("DELETE FROM promptc_limits WHERE window_end_ms < \(before)", logger: self.logger)
+            _ = try await client.query("DELETE FROM promptc_limits WHERE window_end_ms < \(before)", logger: Self.statementLogger)
         }
     }
 }

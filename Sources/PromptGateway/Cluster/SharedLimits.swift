@@ -29,7 +29,7 @@ struct SharedLimits: Sendable {
                 try await Self.admit(consumer, limits: limits, budget: budget, nowMs: nowMs, on: client)
             }
         } catch {
-            return ConsumerAdmission.local(limits: limits, budget: budget, nowMs: nowMs)
+            return ConsumerAdmission.local(limits: limits, budget: budget)
         }
     }
 
@@ -55,7 +55,8 @@ struct SharedLimits: Sendable {
     /// is crossed by exactly one replica. The period's first spend starts from what the usage
     /// records of the period already cost.
     func spend(_ consumer: String, micros: Int64, budget: ConsumerBudget, nowMs: Int64 = nowMs()) async -> (before: Int64, after: Int64) {
-        let period = BudgetPeriod(budget.budget.per, nowMs: nowMs)
+        let period = budget.period(nowMs: nowMs)
+        let cap = ConsumerBudget.maximumMicros
         do {
             return try await database.run { client in
                 let rows = try await client.query("""
@@ -63,7 +64,7 @@ struct SharedLimits: Sendable {
                     VALUES (\(consumer), 'usd_micros', \(period.startMs), \(period.endMs),
                             (SELECT CAST(ROUND(COALESCE(SUM(cost_usd), 0) * 1000000) AS BIGINT) FROM usage
                              WHERE consumer = \(consumer) AND time_ms >= \(period.startMs)) + \(micros))
-                    ON CONFLICT (consumer, kind, window_start_ms) DO UPDATE SET used = l.used + \(micros)
+                    ON CONFLICT (consumer, kind, window_start_ms) DO UPDATE SET used = LEAST(l.used + \(micros), \(cap))
                     RETURNING l.used
                     """, logger: SharedDatabase.statementLogger)
                 var after = micros
@@ -80,7 +81,7 @@ struct SharedLimits: Sendable {
     ) async throws -> ConsumerAdmission {
         let tokens = window(nowMs, periodMs: 60_000)
         let tokenLimit = limits?.tokensPerMinute.map(Int64.init) ?? .max
-        let period = budget.map { BudgetPeriod($0.budget.per, nowMs: nowMs) }
+        let period = budget?.period(nowMs: nowMs)
         let budgetStart = period?.startMs ?? 0
         let budgetLimit = budget?.limitMicros ?? .max
         guard let rate = limits?.requests else {
@@ -143,7 +144,7 @@ struct SharedLimits: Sendable {
     }
 
     private static func secondsLeft(_ endMs: Int64, nowMs: Int64) -> Int {
-        max(1, Int((endMs - nowMs + 999) / 1000))
+        BudgetPeriod.secondsLeft(untilMs: endMs, nowMs: nowMs)
     }
 }
 
@@ -155,9 +156,9 @@ struct ConsumerAdmission: Sendable {
     var overBudgetSeconds: Int?
 
     /// Counted in this process.
-    static func local(limits: ConsumerLimits?, budget: ConsumerBudget?, nowMs: Int64) -> ConsumerAdmission {
+    static func local(limits: ConsumerLimits?, budget: ConsumerBudget?) -> ConsumerAdmission {
         // Over budget: refused before the request counts against the rate limit.
-        if let seconds = budget?.exceeded(nowMs: nowMs) { return ConsumerAdmission(decision: nil, overBudgetSeconds: seconds) }
+        if let seconds = budget?.exceeded(nowMs: SharedLimits.nowMs()) { return ConsumerAdmission(decision: nil, overBudgetSeconds: seconds) }
         return ConsumerAdmission(decision: limits?.admit(), overBudgetSeconds: nil)
     }
 }

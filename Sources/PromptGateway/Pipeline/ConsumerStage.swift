@@ -35,7 +35,7 @@ struct ConsumerStage: Sendable {
         let admission = if let shared {
             await shared.admit(entry.consumer.name, limits: entry.limits, budget: entry.budget)
         } else {
-            ConsumerAdmission.local(limits: entry.limits, budget: entry.budget, nowMs: SharedLimits.nowMs())
+            ConsumerAdmission.local(limits: entry.limits, budget: entry.budget)
         }
         if let seconds = admission.overBudgetSeconds {
             var error = GatewayError(

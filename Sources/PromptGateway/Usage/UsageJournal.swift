@@ -62,14 +62,13 @@ public final class UsageJournal: Sendable {
     /// does not have yet is left for `replay`.
     deinit {
         state.withLock { state in
-            for segment in state.sealed + (state.current.map { [$0] } ?? []) { close(segment.descriptor) }
+            for segment in state.sealed + (state.current.map { [$0] } ?? []) where segment.descriptor >= 0 { close(segment.descriptor) }
         }
     }
 
-    /// Appends `record`; the store will be told to settle it later.
-    func append(_ record: UsageRecord) {
-        var line = CanonicalJSON.render(Self.json(record), pretty: false)
-        line += "\n"
+    /// Appends a record's `line` (`UsageJournal.line`); the store will be told to settle it
+    /// later. A record that cannot be written is still counted, so settling stays in step.
+    func append(_ line: [UInt8]) {
         let failure: String? = state.withLock { state in
             if state.current == nil || state.current!.appended >= Self.recordsPerSegment {
                 if let full = state.current { state.sealed.append(full) }
@@ -77,17 +76,23 @@ public final class UsageJournal: Sendable {
                 let path = directory + "/" + prefix + String(state.next) + ".jsonl"
                 state.next += 1
                 let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-                guard descriptor >= 0 else { return "cannot open \(path): \(String(cString: strerror(errno)))" }
-                guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-                    close(descriptor)
-                    return "cannot lock \(path)"
+                guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                    let problem = "cannot open and lock \(path): \(String(cString: strerror(errno)))"
+                    if descriptor >= 0 { close(descriptor) }
+                    // Counted in a segment that has no file, so the next settle skips it.
+                    if let last = state.sealed.last, last.descriptor < 0 {
+                        state.sealed[state.sealed.count - 1].appended += 1
+                    } else {
+                        state.sealed.append(Segment(descriptor: -1, path: "", appended: 1))
+                    }
+                    return problem
                 }
                 state.current = Segment(descriptor: descriptor, path: path, appended: 0)
             }
             guard let descriptor = state.current?.descriptor else { return "no segment" }
             state.current?.appended += 1
-            let written = line.utf8.withContiguousStorageIfAvailable { bytes in write(descriptor, bytes.baseAddress, bytes.count) } ?? -1
-            return written == line.utf8.count ? nil : "cannot write to \(state.current?.path ?? directory): \(String(cString: strerror(errno)))"
+            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            return written == line.count ? nil : "cannot write to \(state.current?.path ?? directory): \(String(cString: strerror(errno)))"
         }
         guard let failure else { return }
         let first = state.withLock { state in
@@ -99,6 +104,44 @@ public final class UsageJournal: Sendable {
                 "problem": .string(failure),
             ])
         }
+    }
+
+    /// `record` as the journal's line: one JSON object and a newline, written field by field
+    /// (it is made for every request, so no dictionary and no key sorting).
+    static func line(_ record: UsageRecord) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(320)
+        func key(_ name: String) {
+            line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            CanonicalJSON.writeString(name, into: &line)
+            line.append(UInt8(ascii: ":"))
+        }
+        func string(_ name: String, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            CanonicalJSON.writeString(value, into: &line)
+        }
+        func number(_ name: String, _ value: String) {
+            key(name)
+            line.append(contentsOf: value.utf8)
+        }
+        string("id", record.id)
+        number("time_ms", String(record.timeMs))
+        string("request_id", record.requestID)
+        string("endpoint", record.endpoint)
+        string("consumer", record.consumer)
+        string("model", record.model)
+        number("attempts", String(record.attempts))
+        number("status", String(record.status))
+        number("input_tokens", String(record.inputTokens))
+        number("output_tokens", String(record.outputTokens))
+        number("cost_usd", CanonicalJSON.format(record.costUSD))
+        number("latency_ms", String(record.latencyMs))
+        string("cache", record.cache)
+        number("fell_back", record.fellBack ? "true" : "false")
+        string("via", record.via)
+        line.append(contentsOf: "}\n".utf8)
+        return line
     }
 
     /// The store has the oldest `count` records appended and not yet settled (or they were
@@ -123,6 +166,7 @@ public final class UsageJournal: Sendable {
     }
 
     private static func remove(_ path: String, descriptor: Int32) {
+        guard descriptor >= 0 else { return }
         unlink(path)
         close(descriptor)
     }
@@ -161,20 +205,6 @@ public final class UsageJournal: Sendable {
             guard line.count <= maximumLineBytes, let value = try? JSONParser.parse(Array(line)) else { return nil }
             return record(value)
         }
-    }
-
-    static func json(_ record: UsageRecord) -> JSONValue {
-        var fields: [String: JSONValue] = [
-            "id": .string(record.id), "time_ms": .integer(Int(record.timeMs)), "request_id": .string(record.requestID),
-            "endpoint": .string(record.endpoint), "attempts": .integer(record.attempts), "status": .integer(record.status),
-            "input_tokens": .integer(record.inputTokens), "output_tokens": .integer(record.outputTokens),
-            "cost_usd": .number(record.costUSD), "latency_ms": .integer(record.latencyMs), "fell_back": .bool(record.fellBack),
-        ]
-        if let consumer = record.consumer { fields["consumer"] = .string(consumer) }
-        if let model = record.model { fields["model"] = .string(model) }
-        if let cache = record.cache { fields["cache"] = .string(cache) }
-        if let via = record.via { fields["via"] = .string(via) }
-        return .object(fields)
     }
 
     static func record(_ value: JSONValue) -> UsageRecord? {

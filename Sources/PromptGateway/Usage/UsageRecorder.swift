@@ -68,10 +68,11 @@ public final class UsageRecorder: Sendable {
 
     /// Journals `record` and queues it for the store. Both under one lock, so the journal's
     /// order is the queue's, which is the order the store gets them in: the journal settles
-    /// records by count, oldest first.
+    /// records by count, oldest first. The line is made before the lock is taken.
     func record(_ record: UsageRecord) {
+        let line = journal.map { _ in UsageJournal.line(record) }
         let dropped = state.withLock { state -> Int in
-            journal?.append(record)
+            if let line { journal?.append(line) }
             state.queue.append(record)
             var dropped = 0
             while state.queue.count + state.batch.count > limits.maximumQueued, !state.queue.isEmpty {
