@@ -97,9 +97,15 @@ public final class Gateway: Sendable {
                 throw RouteLoadError(description: "shared.database: \(error)")
             }
         }
+        let tracing: GatewayTracing?
+        do {
+            tracing = try GatewayTracing.fromEnvironment(options.environment, logger: logger)
+        } catch {
+            throw RouteLoadError(description: error.description)
+        }
         foundation = GatewayFoundation(
             upstream: upstream, metrics: metrics, watches: ConnectionWatchRegistry(),
-            upstreams: UpstreamStats(),
+            upstreams: UpstreamStats(), tracing: tracing,
             usage: options.usageStore.map {
                 UsageRecorder(
                     store: $0, journal: options.usageJournal, logger: logger, onDrop: { dropped.increment(by: $0) },
@@ -211,8 +217,10 @@ public final class Gateway: Sendable {
     /// Gets ready to serve: reads what consumers with a budget spent this period from the usage
     /// records (a restart does not hand out a fresh budget), and connects to `shared.database`,
     /// when there is one, waiting up to `wait` for it: limits are counted there from the first
-    /// request when it answers, and locally until it does. Call before serving.
+    /// request when it answers, and locally until it does; and starts exporting spans, with
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`. Call before serving.
     public func prepare(waitingUpTo wait: Duration = .seconds(5)) async {
+        foundation.tracing?.start()
         await seedBudgets()
         guard let shared = foundation.shared else { return }
         let (cores, metrics, logger) = (cores, foundation.metrics, logger)
@@ -258,5 +266,7 @@ public final class Gateway: Sendable {
         await foundation.alerts?.close()
         await foundation.shared?.close()
         await foundation.upstream.shutdown()
+        // Last: the spans of the requests that just finished are exported.
+        await foundation.tracing?.stop()
     }
 }

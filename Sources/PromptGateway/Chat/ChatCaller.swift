@@ -9,9 +9,11 @@ struct ChatCaller: Sendable {
 
     /// `label` names the group in logs (`chat:GROUP`).
     func call(
-        _ step: ChainStep, _ chat: ChatRequest, timeout: Duration, streaming: StreamedAttempt?, label: String, requestID: String
+        _ step: ChainStep, _ chat: ChatRequest, timeout: Duration, streaming: StreamedAttempt?, label: String, requestID: String,
+        trace: RequestTrace?
     ) async throws(AttemptFailure) -> ChatAnswer {
-        try await runtime.tracked(step, label: label, requestID: requestID, streaming: streaming) { () throws(AttemptFailure) in
+        try await runtime.tracked(step, label: label, requestID: requestID, streaming: streaming, trace: trace, tokens: \.usage) {
+            () throws(AttemptFailure) in
             let seen = StreamedAnswer()
             do throws(AttemptFailure) {
                 let answer = try await exchange(step, chat, timeout: timeout, streaming: streaming, seen: seen, requestID: requestID)

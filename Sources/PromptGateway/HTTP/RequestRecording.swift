@@ -21,7 +21,11 @@ struct RequestRecording: Sendable {
         seen = OutcomeRecorder.Request(
             requestID: headers.value(Self.requestIDHeader).flatMap(Self.usable) ?? RequestID.make(),
             method: method.rawValue, path: path, startedAt: Date(), started: .now)
-        outcome = RequestOutcome(front: "rest", endpoint: core.recordNames[path])
+        let endpoint = core.recordNames[path]
+        // A path that names no endpoint is the client's text: the span is named by the method alone.
+        outcome = RequestOutcome(
+            front: "rest", endpoint: endpoint,
+            trace: core.runtime.tracing?.startRequest(method: method.rawValue, path: path, route: endpoint == nil ? nil : path, headers: headers))
     }
 
     /// The contract's answer for whatever a stage threw; an unexpected error is logged, without

@@ -21,7 +21,7 @@ struct ChainStage: Sendable {
         }
         return try await runtime.runChain(
             endpoint, metrics: metrics, system: system, user: user, requestID: requestID, eventLoop: eventLoop, affinity: affinity,
-            progress: progress
+            progress: progress, trace: outcome.trace
         ) { record in
             outcome.update { $0.attempts.append(record) }
         }

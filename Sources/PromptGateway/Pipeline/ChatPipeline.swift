@@ -44,10 +44,12 @@ struct ChatPipeline: Sendable {
         let caller = self.caller
         let result = try await runtime.run(
             target.chain, label: target.recordName, metrics: metrics[target.recordName], requestID: requestID,
-            affinity: consumer?.consumer.name ?? requestID, onAttempt: { record in outcome.update { $0.attempts.append(record) } }
+            affinity: consumer?.consumer.name ?? requestID, trace: outcome.trace,
+            onAttempt: { record in outcome.update { $0.attempts.append(record) } }
         ) { (step, timeout) throws(AttemptFailure) in
             let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
-            let answer = try await caller.call(step, chat, timeout: timeout, streaming: streaming, label: target.recordName, requestID: requestID)
+            let answer = try await caller.call(
+                step, chat, timeout: timeout, streaming: streaming, label: target.recordName, requestID: requestID, trace: outcome.trace)
             return (answer, answer.usage)
         }
         await consumers.spend(consumer, tokens: result.usage, model: result.model, pricing: runtime.pricing)

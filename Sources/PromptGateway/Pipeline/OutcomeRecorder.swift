@@ -39,6 +39,7 @@ struct OutcomeRecorder: Sendable {
         let nanoseconds = (ContinuousClock.now - request.started).nanoseconds
         let line = RequestLogLine(
             logger: logger, request: request, status: status, outcome: outcome, errorType: errorType, nanoseconds: nanoseconds)
+        outcome.trace?.end(status: status, outcome: outcome, errorType: errorType)
         guard let endpoint = outcome.endpoint else { return line }
         metrics[endpoint]?.request(status: status, via: outcome.front, nanoseconds: nanoseconds)
         alerts?.observe(status: status, outcome: outcome, errorType: errorType)

@@ -21,6 +21,8 @@ final class RequestOutcome: Sendable {
         var rateLimit: ConsumerLimits.Decision?
         /// The answer is a stream: it is recorded when the stream ends, not when its head goes out.
         var streamed = false
+        /// The request's span, when traces are exported.
+        var trace: RequestTrace?
 
         var calls: Int { attempts.count { $0.isCall } }
         /// Whether a model other than the chain's first answered.
@@ -31,8 +33,14 @@ final class RequestOutcome: Sendable {
     /// For a streamed answer: records it, once, when the stream ends.
     private let recordLater = Mutex<(@Sendable (Int, String?) -> Void)?>(nil)
 
-    init(front: String, endpoint: String? = nil) {
-        fields = Mutex(Fields(front: front, endpoint: endpoint))
+    /// The request's span, when traces are exported (also in `Fields`, for the recorder).
+    let trace: RequestTrace?
+
+    init(front: String, endpoint: String? = nil, trace: RequestTrace? = nil) {
+        self.trace = trace
+        var fields = Fields(front: front, endpoint: endpoint)
+        fields.trace = trace
+        self.fields = Mutex(fields)
     }
 
     func update(_ change: (inout Fields) -> Void) {

@@ -51,7 +51,8 @@ final class GatewayCore: Sendable {
             ?? ResponseCache(maximumBytes: settings.cacheMaxBytes)
         let runtime = GatewayRuntime(
             upstream: foundation.upstream, breakers: breakers, metrics: foundation.metrics, cache: cache, logger: foundation.logger,
-            logPrompts: foundation.logPrompts, pricing: settings.pricing, watches: foundation.watches, upstreams: foundation.upstreams)
+            logPrompts: foundation.logPrompts, pricing: settings.pricing, watches: foundation.watches, upstreams: foundation.upstreams,
+            tracing: foundation.tracing)
         let endpoints = try RouteLoader.endpoints(
             table, settings: settings, mock: foundation.mock, environment: foundation.environment, breakers: breakers, backoff: Backoff(),
             faults: foundation.faultInjector)

@@ -8,6 +8,8 @@ struct GatewayFoundation: Sendable {
     let metrics: GatewayMetrics
     let watches: ConnectionWatchRegistry
     let upstreams: UpstreamStats
+    /// With `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans go.
+    let tracing: GatewayTracing?
     let usage: UsageRecorder?
     /// `shared.database`, when set.
     let shared: SharedDatabase?

@@ -14,11 +14,15 @@ final class GatewayRuntime: Sendable {
     let logger: Logger
     let logPrompts: Bool
     let pricing: [String: ModelPrice]
+    /// With `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans go.
+    let tracing: GatewayTracing?
 
     init(
         upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, cache: ResponseCache, logger: Logger, logPrompts: Bool,
-        pricing: [String: ModelPrice], watches: ConnectionWatchRegistry = ConnectionWatchRegistry(), upstreams: UpstreamStats = UpstreamStats()
+        pricing: [String: ModelPrice], watches: ConnectionWatchRegistry = ConnectionWatchRegistry(), upstreams: UpstreamStats = UpstreamStats(),
+        tracing: GatewayTracing? = nil
     ) {
+        self.tracing = tracing
         self.watches = watches
         self.upstreams = upstreams
         self.cache = cache
@@ -34,18 +38,20 @@ final class GatewayRuntime: Sendable {
     /// `eventLoop` is the loop of the client's connection; provider calls run on it.
     func runChain(
         _ endpoint: ServedEndpoint, metrics: EndpointMetrics?, system: String?, user: String, requestID: String, eventLoop: (any EventLoop)?,
-        affinity: String, progress: ChainProgressSink? = nil, onAttempt: @escaping @Sendable (AttemptRecord) -> Void
+        affinity: String, progress: ChainProgressSink? = nil, trace: RequestTrace? = nil,
+        onAttempt: @escaping @Sendable (AttemptRecord) -> Void
     ) async throws -> ChainAnswer {
         let call = ModelCall(
             model: "", system: system, user: user, parameters: ModelParameters(), endpointName: endpoint.name,
             output: endpoint.definition.output, exampleOutputs: endpoint.exampleOutputs, exampleAnswers: endpoint.exampleAnswers)
         let policy = endpoint.chain.policy
         let end = ContinuousClock.now + .milliseconds(policy.deadlineMs)
-        return try await run(endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, onAttempt: onAttempt) {
-            [self] (step, timeout) throws(AttemptFailure) in
+        return try await run(
+            endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, trace: trace, onAttempt: onAttempt
+        ) { [self] (step, timeout) throws(AttemptFailure) in
             let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
             return try await attempt(
-                step, call, timeout: timeout, endpoint: endpoint, requestID: requestID, eventLoop: eventLoop, streaming: streaming)
+                step, call, timeout: timeout, endpoint: endpoint, requestID: requestID, eventLoop: eventLoop, streaming: streaming, trace: trace)
         }
     }
 
@@ -53,13 +59,14 @@ final class GatewayRuntime: Sendable {
     /// and of the answer: for prompt endpoints and model groups alike. `label` names the
     /// endpoint (or `chat:GROUP`) in logs.
     func run<Output: Sendable>(
-        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: String,
+        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: String, trace: RequestTrace?,
         onAttempt: @escaping @Sendable (AttemptRecord) -> Void,
         attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage)
     ) async throws -> ChainResult<Output> {
         let answer = try await chain.run(attempt, affinity: affinity, onAttempt: { [self] record in
             onAttempt(record)
             observe(record, label: label, requestID: requestID, metrics: metrics)
+            if !record.isCall { trace?.skipped(record) }
         })
         metrics?.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
         if answer.attempts.contains(where: { $0.model != answer.model }) { metrics?.fallback() }
@@ -70,12 +77,13 @@ final class GatewayRuntime: Sendable {
     /// classified failure.
     private func attempt(
         _ step: ChainStep, _ call: ModelCall, timeout: Duration, endpoint: ServedEndpoint, requestID: String, eventLoop: (any EventLoop)?,
-        streaming: StreamedAttempt?
+        streaming: StreamedAttempt?, trace: RequestTrace?
     ) async throws(AttemptFailure) -> (JSONValue, TokenUsage) {
         var call = call
         call.model = step.modelName
         call.parameters = step.parameters
-        return try await tracked(step, label: endpoint.name, requestID: requestID, streaming: streaming) { [self] () throws(AttemptFailure) in
+        return try await tracked(step, label: endpoint.name, requestID: requestID, streaming: streaming, trace: trace, tokens: \.1) {
+            [self] () throws(AttemptFailure) in
             try await endpoint.faults?.failIfInjected(endpoint: endpoint.name, step: step, timeout: timeout)
             let modelAnswer =
                 if let streaming {
@@ -92,20 +100,24 @@ final class GatewayRuntime: Sendable {
     }
 
     /// What every model call does around its exchange, for prompt endpoints and model groups
-    /// alike: the upstream statistics, the stream's `began` and `failed` progress, and a failed
-    /// attempt's log line with its reason. `label` names the endpoint (or `chat:GROUP`).
+    /// alike: the upstream statistics, the stream's `began` and `failed` progress, a failed
+    /// attempt's log line with its reason, and the attempt's span (whose context goes to the
+    /// provider). `label` names the endpoint (or `chat:GROUP`); `tokens` reads an answer's counts.
     func tracked<Output: Sendable>(
-        _ step: ChainStep, label: String, requestID: String, streaming: StreamedAttempt?,
-        _ exchange: () async throws(AttemptFailure) -> Output
+        _ step: ChainStep, label: String, requestID: String, streaming: StreamedAttempt?, trace: RequestTrace?,
+        tokens: (Output) -> TokenUsage, _ exchange: () async throws(AttemptFailure) -> Output
     ) async throws(AttemptFailure) -> Output {
         let started = ContinuousClock.now
         upstreams.began(step.model)
         streaming?.progress(.began(model: step.model))
+        let span = trace?.attempt(step)
         do throws(AttemptFailure) {
-            let output = try await exchange()
+            let output = try await UpstreamTraceHeaders.with(span?.headerLines ?? [], exchange)
             upstreams.ended(step.model, outcome: "ok", ms: (ContinuousClock.now - started).milliseconds)
+            span?.succeeded(tokens: tokens(output))
             return output
         } catch {
+            span?.failed(error)
             let ms = (ContinuousClock.now - started).milliseconds
             streaming?.progress(.failed(model: step.model, outcome: error.failureClass.rawValue))
             upstreams.ended(step.model, outcome: error.failureClass.rawValue, ms: ms)

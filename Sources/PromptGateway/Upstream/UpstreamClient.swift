@@ -39,7 +39,8 @@ final class UpstreamClient: Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
         let response: UpstreamResponse
         do {
-            response = try await http.collect(target, body: request.body, deadline: deadline, bounds: Self.bounds, on: eventLoop)
+            response = try await http.collect(
+                target, body: request.body, traceHeaders: UpstreamTraceHeaders.current, deadline: deadline, bounds: Self.bounds, on: eventLoop)
         } catch {
             throw Self.classify(error, timeout: timeout, streaming: false)
         }

@@ -25,12 +25,13 @@ extension UpstreamClient {
         let watch = StreamWatch(firstToken: limits.firstToken, gap: limits.gap, end: limits.end)
         let http = self.http
         let body = request.body
+        let traceHeaders = UpstreamTraceHeaders.current
         let deadline = NIODeadline.now() + .nanoseconds(max((limits.end - ContinuousClock.now).nanoseconds, 0))
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watch.run() }
                 group.addTask {
-                    let (_, stream) = try await http.stream(target, body: body, deadline: deadline, bounds: Self.bounds)
+                    let (_, stream) = try await http.stream(target, body: body, traceHeaders: traceHeaders, deadline: deadline, bounds: Self.bounds)
                     try await Self.read(stream, decoder: decoder, watch: watch, onDeltas: onDeltas)
                 }
                 defer { group.cancelAll() }

@@ -59,7 +59,8 @@ struct MCPToolbox: Sendable {
         let seen = OutcomeRecorder.Request(
             requestID: caller.requestID ?? RequestID.make(), method: "tools/call", path: endpoint.definition.path,
             startedAt: Date(), started: .now)
-        let outcome = RequestOutcome(front: "mcp", endpoint: endpoint.name)
+        let outcome = RequestOutcome(
+            front: "mcp", endpoint: endpoint.name, trace: core.runtime.tracing?.startRequest(named: "tools/call \(endpoint.name)"))
         let arguments = JSONValue.object((parameters.arguments ?? [:]).mapValues(MCPValue.json))
         let request = PipelineRequest(
             endpoint: endpoint, requestID: seen.requestID, key: caller.key, noCache: false, eventLoop: nil, readInput: { arguments })

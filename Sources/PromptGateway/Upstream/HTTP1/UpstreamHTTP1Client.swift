@@ -46,10 +46,12 @@ final class UpstreamHTTP1Client: Sendable {
 
     /// Sends a POST of `body` to `target` and reads the whole response within `deadline`.
     /// `loop` is where the caller runs: a connection of that loop is preferred.
+    /// `traceHeaders` are header lines (`name: value\r\n`) added to the head: the attempt's trace context.
     func collect(
-        _ target: UpstreamTarget, body: [UInt8], deadline: NIODeadline, bounds: UpstreamBounds, on loop: (any EventLoop)? = nil
+        _ target: UpstreamTarget, body: [UInt8], traceHeaders: [UInt8] = [], deadline: NIODeadline, bounds: UpstreamBounds,
+        on loop: (any EventLoop)? = nil
     ) async throws -> UpstreamResponse {
-        try await exchange(target, body: body, deadline: deadline, on: loop) { connection, request in
+        try await exchange(target, body: body, traceHeaders: traceHeaders, deadline: deadline, on: loop) { connection, request in
             let promise = connection.eventLoop.makePromise(of: UpstreamResponse.self)
             let token = ObjectIdentifier(promise.futureResult)
             return try await withTaskCancellationHandler {
@@ -70,9 +72,10 @@ final class UpstreamHTTP1Client: Sendable {
     /// `deadline` bounds the whole exchange, body included. Dropping the body stream before its
     /// end closes the connection.
     func stream(
-        _ target: UpstreamTarget, body: [UInt8], deadline: NIODeadline, bounds: UpstreamBounds, on loop: (any EventLoop)? = nil
+        _ target: UpstreamTarget, body: [UInt8], traceHeaders: [UInt8] = [], deadline: NIODeadline, bounds: UpstreamBounds,
+        on loop: (any EventLoop)? = nil
     ) async throws -> (head: HTTPResponseHead, body: AsyncThrowingStream<ByteBuffer, any Error>) {
-        try await exchange(target, body: body, deadline: deadline, on: loop) { connection, request in
+        try await exchange(target, body: body, traceHeaders: traceHeaders, deadline: deadline, on: loop) { connection, request in
             let head = connection.eventLoop.makePromise(of: HTTPResponseHead.self)
             let token = ObjectIdentifier(head.futureResult)
             let (stream, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, throwing: (any Error).self)
@@ -121,7 +124,7 @@ final class UpstreamHTTP1Client: Sendable {
 
     /// One exchange on a pooled connection; a stale one is tried once more on a fresh connection.
     private func exchange<Result>(
-        _ target: UpstreamTarget, body: [UInt8], deadline: NIODeadline, on loop: (any EventLoop)?,
+        _ target: UpstreamTarget, body: [UInt8], traceHeaders: [UInt8], deadline: NIODeadline, on loop: (any EventLoop)?,
         _ run: (UpstreamConnection, ByteBuffer) async throws -> Result
     ) async throws -> Result {
         // The caller's loop: the one it named, else the one it runs on. A caller on no loop of
@@ -136,7 +139,7 @@ final class UpstreamHTTP1Client: Sendable {
                 pool.release(connection)
                 throw UpstreamHTTPError.poolWaitTimeout
             }
-            let request = Self.frame(target, body: body, allocator: connection.channel.allocator)
+            let request = Self.frame(target, body: body, traceHeaders: traceHeaders, allocator: connection.channel.allocator)
             do {
                 return try await run(connection, request)
             } catch UpstreamHTTPError.stale where !fresh {
@@ -150,11 +153,13 @@ final class UpstreamHTTP1Client: Sendable {
     }
 
     /// The request's head and body in one buffer.
-    static func frame(_ target: UpstreamTarget, body: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: target.headPrefix.count + 24 + body.count)
+    static func frame(_ target: UpstreamTarget, body: [UInt8], traceHeaders: [UInt8] = [], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: target.headPrefix.count + 24 + traceHeaders.count + body.count)
         buffer.writeBytes(target.headPrefix)
         buffer.writeString(String(body.count))
-        buffer.writeStaticString("\r\n\r\n")
+        buffer.writeStaticString("\r\n")
+        buffer.writeBytes(traceHeaders)
+        buffer.writeStaticString("\r\n")
         buffer.writeBytes(body)
         return buffer
     }
