@@ -131,7 +131,10 @@ let package = Package(
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ]
         ),
-        .testTarget(name: "PromptcCLITests", dependencies: ["promptc"]),
+        .testTarget(
+            name: "PromptcCLITests",
+            dependencies: ["promptc", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .testTarget(
             name: "PromptGatewayTests",
             dependencies: [

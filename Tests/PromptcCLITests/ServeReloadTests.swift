@@ -15,7 +15,8 @@ struct ServeReloadTests {
         let port: Int
         let log: URL
 
-        init(_ cli: CLI, _ arguments: [String]) throws {
+        /// `environment` is added to the test process's own.
+        init(_ cli: CLI, _ arguments: [String], environment: [String: String] = [:]) throws {
             port = Int.random(in: 20_000...40_000)
             log = cli.folder.appendingPathComponent("serve.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -23,6 +24,9 @@ struct ServeReloadTests {
             process.executableURL = CLI.binary
             process.arguments = ["serve", "--mock", "--port", String(port)] + arguments
             process.currentDirectoryURL = cli.folder
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
         }

@@ -61,6 +61,7 @@ final class GatewayTracing: Sendable {
         }
         do {
             let (tracer, service) = try OTel.makeTracingBackend(configuration: configuration)
+            keptForLife.withLock { $0.append((tracer, service)) }
             return GatewayTracing(tracer: tracer, service: service, logger: logger)
         } catch {
             throw SetupError(description: "traces cannot be exported: \(error)")
@@ -108,6 +109,13 @@ final class GatewayTracing: Sendable {
         RequestTrace(tracer: tracer, span: tracer.startSpan(name, context: .topLevel, ofKind: .server), method: nil, path: nil)
     }
 }
+
+/// Every tracer made, and its exporter, held until the process ends. swift-otel's OTLP/HTTP
+/// exporter shuts its HTTP client down synchronously when it is freed, which traps on an event
+/// loop; `serve` runs its tasks on the event loops, so whichever task dropped the last reference
+/// would bring the process down. `stop` shuts the exporter down properly; this only keeps its
+/// memory (one per gateway made) from being freed where it cannot be.
+private let keptForLife = Mutex<[(any Tracer, any Service)]>([])
 
 /// Reads a trace context from a request's headers.
 struct HTTPFieldsExtractor: Extractor {
