@@ -67,6 +67,8 @@ public final class Gateway: Sendable {
     /// nil when the portal is off (`portal: false`).
     let portalTemplates: PortalTemplates?
     let portalSessions = PortalSessions()
+    /// With a usage store and a journal: writes what earlier processes left in the journal.
+    let journalReplayer: JournalReplayer?
 
     /// promptc's version, as `--version` and MCP's `initialize` say it.
     public static let version = "0.1.0"
@@ -119,6 +121,9 @@ public final class Gateway: Sendable {
             logger: logger, logPrompts: options.logPrompts,
             mock: options.mock ? (options.mockEveryModel ? .everyModel : .firstModel) : .off, environment: options.environment,
             faultInjector: options.faultInjector, portal: options.settings.portal)
+        journalReplayer = options.usageJournal.flatMap { journal in
+            options.usageStore.map { JournalReplayer(directory: journal.directory, store: $0, logger: logger) }
+        }
         cores = CoreHolder(try GatewayCore.load(
             options.routeTable, settings: options.settings, openAPI: options.openAPI, foundation: foundation, previous: nil))
         mcpToolbox = MCPToolbox(cores: cores, version: Self.version)
@@ -214,13 +219,16 @@ public final class Gateway: Sendable {
         DatabaseURL.isLoopback(host)
     }
 
-    /// Gets ready to serve: reads what consumers with a budget spent this period from the usage
-    /// records (a restart does not hand out a fresh budget), and connects to `shared.database`,
+    /// Gets ready to serve: writes what earlier processes left in the usage journal (and goes on
+    /// trying while the store does not answer), reads what consumers with a budget spent this
+    /// period from the usage records (a restart does not hand out a fresh budget), and connects
+    /// to `shared.database`,
     /// when there is one, waiting up to `wait` for it: limits are counted there from the first
     /// request when it answers, and locally until it does; and starts exporting spans, with
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`. Call before serving.
     public func prepare(waitingUpTo wait: Duration = .seconds(5)) async {
         foundation.tracing?.start()
+        await journalReplayer?.start()
         await seedBudgets()
         guard let shared = foundation.shared else { return }
         let (cores, metrics, logger) = (cores, foundation.metrics, logger)
@@ -248,7 +256,7 @@ public final class Gateway: Sendable {
                     costsByStart[period.startMs] = try await store.costs(sinceMs: period.startMs)
                 } catch {
                     logger.error("budgets count from zero: the usage records of this period could not be read", metadata: [
-                        "error": .string("\(error)"),
+                        "error": .string(StoreProblem.describe(error)),
                     ])
                     return
                 }
@@ -261,6 +269,7 @@ public final class Gateway: Sendable {
     /// database; call after the application stopped.
     public func shutdown() async {
         await mcpSessions.closeAll()
+        await journalReplayer?.stop()
         await usage?.close(timeout: options.shutdownTimeout)
         await foundation.circuits?.close()
         await foundation.alerts?.close()

@@ -34,6 +34,7 @@ struct MCPCommand: AsyncParsableCommand {
             routeTable: table, settings: settings, mock: source.mock, environment: environment,
             usageStore: usage.store, usageJournal: usage.journal)
         let gateway = try RouteOptions.gateway(options, logger: logger)
+        await gateway.prepare()
         do {
             try await gateway.serveMCPOverStdio(key: environment["PROMPTC_API_KEY"].flatMap { $0.isEmpty ? nil : $0 })
         } catch {

@@ -98,8 +98,8 @@ struct RouteOptions: ParsableArguments {
     }
 
     /// The usage store that promptc.yaml names (else the shared database, else the SQLite file
-    /// beside the project), and the journal each record goes to first, whose records from a
-    /// process that was killed are written to the store now.
+    /// beside the project), and the journal each record goes to first. A PostgreSQL store that
+    /// does not answer yet does not stop the start; the gateway writes the journal's leftovers.
     func openUsage(_ settings: GatewaySettings, logger: Logger) async throws -> (store: any UsageStore, journal: UsageJournal?) {
         let folder = UsageDatabasePath.projectFolder(routes: prompts == nil ? routes : nil, prompts: prompts)
         let configPath = SpecOptions.configPath(flag: config)
@@ -107,7 +107,7 @@ struct RouteOptions: ParsableArguments {
             configured: settings.usageDatabase ?? settings.sharedDatabase, configPath: configPath, projectFolder: folder)
         let store: any UsageStore
         do {
-            store = try await UsageStores.open(database)
+            store = try await UsageStores.openForServing(database, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: cannot open the usage database \(UsageStores.redacted(database)): \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
@@ -122,12 +122,7 @@ struct RouteOptions: ParsableArguments {
             FileHandle.standardError.write(Data("error: cannot make the usage journal \(directory): \(error)\n".utf8))
             throw PromptcExit.runtimeFailure
         }
-        do {
-            _ = try await UsageJournal.replay(directory: directory, into: store, logger: logger)
-        } catch {
-            // What is left stays in the journal for the next start.
-            logger.error("usage records in the journal could not be written yet", metadata: ["error": .string("\(error)")])
-        }
+        // What earlier processes left in it is written by the gateway, in `prepare`.
         return (store, journal)
     }
 

@@ -168,7 +168,7 @@ let harnessKeys = ["OPENAI_API_KEY": "sk-test-openai", "ANTHROPIC_API_KEY": "sk-
 func withGateway<T>(
     specs: [String], fakePort: Int, configExtra: String = "", environment: [String: String] = harnessKeys,
     mock: Bool = false, logs: LogCapture = LogCapture(), logPrompts: Bool = false, shutdownTimeout: Duration = .seconds(2),
-    usageStore: (any UsageStore)? = nil, streamPingInterval: Duration = .seconds(15),
+    usageStore: (any UsageStore)? = nil, usageJournal: UsageJournal? = nil, streamPingInterval: Duration = .seconds(15),
     circuitBreaker: String = "{ failures: 3, open_for: 1s }",
     alertDelivery: AlertDispatcher.Delivery = .init(attempts: 5, firstRetry: .milliseconds(20), longestRetry: .milliseconds(200), timeout: .seconds(2)),
     _ body: (GatewayClient, Gateway) async throws -> T
@@ -177,7 +177,7 @@ func withGateway<T>(
     let table = compilation.table
     let options = GatewayOptions(
         routeTable: table, settings: compilation.settings, port: 0, mock: mock, logPrompts: logPrompts,
-        environment: environment, shutdownTimeout: shutdownTimeout, usageStore: usageStore,
+        environment: environment, shutdownTimeout: shutdownTimeout, usageStore: usageStore, usageJournal: usageJournal,
         openAPI: { Array(CanonicalJSON.render(OpenAPIRenderer.document(for: table)).utf8) })
     var withPing = options
     withPing.streamPingInterval = streamPingInterval

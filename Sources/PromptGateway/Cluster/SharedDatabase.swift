@@ -84,8 +84,8 @@ final class SharedDatabase: Sendable {
                 try await statement(client)
             }
         } catch {
-            markAway(String(describing: error))
-            throw Unavailable(description: String(describing: error))
+            markAway(StoreProblem.describe(error))
+            throw Unavailable(description: StoreProblem.describe(error))
         }
     }
 
@@ -145,7 +145,7 @@ final class SharedDatabase: Sendable {
                     }
                     markUp()
                 } catch {
-                    markAway(String(describing: error))
+                    markAway(StoreProblem.describe(error))
                 }
                 state.withLock { $0.probed = true }
             } else {

@@ -1,11 +1,12 @@
+import EndpointModel
 import Foundation
 import Logging
 import NIOPosix
 import PostgresNIO
 
 /// Usage records in PostgreSQL (postgres-nio), for `usage.database: postgres://user:pass@host:5432/db`.
-/// One connection, opened on first use and again after it fails. TLS follows the URL's
-/// `sslmode` (`PostgresURL`).
+/// One connection, opened on first use and again after it fails; the schema is made (or
+/// migrated) on the first connection that opens. TLS follows the URL's `sslmode` (`PostgresURL`).
 public actor PostgresUsageStore: UsageStore {
     private let configuration: PostgresConnection.Configuration
     private let logger = Logger(label: "promptc.usage.postgres")
@@ -14,18 +15,37 @@ public actor PostgresUsageStore: UsageStore {
     /// every await, and a second connection made alongside would be dropped unclosed.
     private var opening: Task<PostgresConnection, any Error>?
     private var nextID = 0
+    /// Whether a connection has found (or made) the schema; until then each new one tries.
+    private var schemaReady = false
 
     init(configuration: PostgresConnection.Configuration) {
         self.configuration = configuration
     }
 
+    /// A store whose database answered and has the schema; throws otherwise.
     public static func connect(url: String) async throws -> PostgresUsageStore {
         let store = PostgresUsageStore(configuration: try PostgresURL.configuration(url))
         do {
-            try await store.createTable()
+            _ = try await store.open()
         } catch {
             await store.close()
             throw error
+        }
+        return store
+    }
+
+    /// A store for `url` whether or not its database answers now (`serve` starting while
+    /// PostgreSQL is away): a URL that is not usable throws, a database that does not answer is
+    /// logged, and the store connects on its first use that finds it back. Meanwhile the usage
+    /// recorder keeps trying, and the journal holds the records on disk.
+    public static func connectWhenAble(url: String, logger: Logger) async throws -> PostgresUsageStore {
+        let store = PostgresUsageStore(configuration: try PostgresURL.configuration(url))
+        do {
+            _ = try await store.open()
+        } catch {
+            logger.error("the usage database does not answer yet: usage records wait for it", metadata: [
+                "database": .string(DatabaseURL.redacted(url)), "error": .string(StoreProblem.describe(error)),
+            ])
         }
         return store
     }
@@ -34,21 +54,27 @@ public actor PostgresUsageStore: UsageStore {
         if let connection, !connection.isClosed { return connection }
         if let opening { return try await opening.value }
         nextID += 1
-        let (id, configuration, logger) = (nextID, configuration, logger)
+        let (id, configuration, logger, needsSchema) = (nextID, configuration, logger, !schemaReady)
         let task = Task {
-            try await PostgresConnection.connect(
+            let made = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger).get()
+            guard needsSchema else { return made }
+            // The usage table, and the rest of the shared schema, as `SharedSchema` makes them;
+            // before the connection is handed to anyone, so no write comes before the table.
+            do {
+                try await SharedSchema.migrate(made, logger: logger)
+            } catch {
+                try? await made.close()
+                throw error
+            }
+            return made
         }
         opening = task
         defer { opening = nil }
         let made = try await task.value
+        schemaReady = true
         connection = made
         return made
-    }
-
-    /// The usage table, and the rest of the shared schema, as `SharedSchema` makes them.
-    private func createTable() async throws {
-        try await SharedSchema.migrate(try await open(), logger: logger)
     }
 
     /// One multi-row INSERT per call: the recorder's batches are at most 256 records, far under

@@ -189,7 +189,13 @@ public final class UsageJournal: Sendable {
             var start = 0
             while start < records.count {
                 let batch = Array(records[start..<min(records.count, start + UsageRecorder.batchSize)])
-                try await store.write(batch)
+                do {
+                    try await store.write(batch)
+                } catch {
+                    // The segment stays, unlocked, for the next try (this process's or another's).
+                    close(descriptor)
+                    throw error
+                }
                 start += batch.count
             }
             total += records.count

@@ -149,9 +149,9 @@ public final class UsageRecorder: Sendable {
                 journal?.settle(batch.count)
             } catch {
                 if error is WriteTimedOut { await store.reset() }
-                onWriteFailure(String(describing: error))
+                onWriteFailure(StoreProblem.describe(error))
                 logger.warning("usage records could not be written; they stay queued and are tried again", metadata: [
-                    "error": .string("\(error)"), "queued": .stringConvertible(queued),
+                    "error": .string(StoreProblem.describe(error)), "queued": .stringConvertible(queued),
                 ])
                 return false
             }

@@ -1,5 +1,6 @@
 import EndpointModel
 import GRDB
+import Logging
 
 /// Where usage records are kept: an SQLite file, or PostgreSQL for a `postgres://` URL.
 public protocol UsageStore: Sendable {
@@ -43,6 +44,14 @@ public enum UsageStores {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
+    }
+
+    /// The store `serve` records to: as `open`, except that a PostgreSQL database that does not
+    /// answer yet is not a reason to refuse to start (a replica keeps serving while it is away,
+    /// and may as well start then): the store connects once it answers.
+    public static func openForServing(_ database: String, logger: Logger) async throws -> any UsageStore {
+        guard DatabaseURL.isPostgres(database) else { return try await open(database) }
+        return try await PostgresUsageStore.connectWhenAble(url: database, logger: logger)
     }
 
     /// `database` for messages: a URL's password replaced by `***`.
