@@ -28,6 +28,10 @@ public struct GatewaySettings: Sendable, Hashable {
     public var cacheMaxBytes: Int = 64 << 20
     /// Pools by name, for chain steps that name `pool/NAME`.
     public var pools: [String: PoolDefinition] = [:]
+    /// `hedge_budget`: hedges may add at most this fraction of the calls of the last minute.
+    public var hedgeBudget: Double = 0.05
+    /// `trusted_proxies`: peers whose `X-Forwarded-For` names the client (addresses or CIDRs).
+    public var trustedProxies: [String] = []
     /// Who may call the endpoints; none means every endpoint is open.
     public var consumers: [Consumer] = []
     /// SHA-256 (hex) of the key that guards `/admin/*`.
@@ -143,6 +147,17 @@ public struct PoolDefinition: Sendable, Hashable {
         case leastBusy = "least_busy"
         case weighted
         case hash
+        /// Peak-EWMA latency with the power of two random choices.
+        case lowestLatency = "lowest_latency"
+    }
+
+    /// What `hash` goes by.
+    public enum HashBy: Sendable, Hashable {
+        case consumer
+        /// The peer's address, or `X-Forwarded-For`'s first when the peer is a trusted proxy.
+        case clientIP
+        /// A request header's value (lowercased name).
+        case header(String)
     }
 
     public struct Member: Sendable, Hashable {
@@ -159,6 +174,7 @@ public struct PoolDefinition: Sendable, Hashable {
     public var name: String
     public var strategy: Strategy
     public var members: [Member]
+    public var hashBy: HashBy = .consumer
 
     public init(name: String, strategy: Strategy, members: [Member]) {
         self.name = name

@@ -68,6 +68,9 @@ public struct FallbackPolicy: Sendable, Hashable, Codable {
     public var deadlineMs: Int
     /// Streaming only: how long a model may take to send its first token; nil means `timeoutMs`.
     public var firstTokenTimeoutMs: Int?
+    /// When a request's first attempt has not answered by then, one more starts on the next
+    /// model (gateway-contract.md, Tail latency); nil: no hedging.
+    public var hedgeAfter: HedgeAfter?
 
     public static let defaultTimeoutMs = 30_000
     public static let defaultDeadlineMs = 60_000
@@ -86,7 +89,14 @@ public struct FallbackPolicy: Sendable, Hashable, Codable {
         case timeoutMs = "timeout_ms"
         case deadlineMs = "deadline_ms"
         case firstTokenTimeoutMs = "first_token_timeout_ms"
+        case hedgeAfter = "hedge_after"
     }
+}
+
+/// `fallback.hedge_after`: a fixed wait, or the endpoint's own recent p95 latency on the model.
+public enum HedgeAfter: Sendable, Hashable, Codable {
+    case milliseconds(Int)
+    case p95
 }
 
 /// The spec's `cache`.

@@ -9,13 +9,14 @@ struct GatewayConfigChecker {
     static let topLevelKeys = [
         "providers", "pools", "consumers", "admin_key_sha256", "usage", "shared", "pricing", "cache_max_bytes",
         "circuit_breaker", "max_body_bytes", "host", "port", "limits", "upstream", "model_groups", "portal", "cors", "alerts",
+        "hedge_budget", "trusted_proxies",
     ]
     static let modelGroupKeys = ["models", "fallback"]
     static let limitKeys = ["max_connections", "client_timeout", "idle_timeout", "max_error_details"]
     static let upstreamKeys = ["max_connections_per_host", "connect_timeout"]
     static let providerKeys = ["api", "base_url", "api_key_env"]
-    static let poolKeys = ["strategy", "members"]
-    static let poolStrategies = ["round_robin", "least_busy", "weighted", "hash"]
+    static let poolKeys = ["strategy", "members", "hash_by"]
+    static let poolStrategies = ["round_robin", "least_busy", "weighted", "hash", "lowest_latency"]
     static let memberKeys = ["model", "weight"]
     /// Weighted round robin adds weights up on every call; this bound keeps the sums far from overflow.
     static let maximumWeight = 1_000_000
@@ -287,6 +288,8 @@ struct GatewayConfigChecker {
         if let node = root["max_body_bytes"], let bytes = positiveInteger(node, "'max_body_bytes'") {
             settings.maxBodyBytes = bytes
         }
+        if let node = root["hedge_budget"] { hedgeBudget(node) }
+        if let node = root["trusted_proxies"] { trustedProxies(node) }
         if let node = root["cache_max_bytes"], let bytes = positiveInteger(node, "'cache_max_bytes'") {
             settings.cacheMaxBytes = bytes
         }
@@ -463,6 +466,7 @@ struct GatewayConfigChecker {
         var pool = PoolDefinition(
             name: entry.key, strategy: entry.value["strategy"]?.string.flatMap(PoolDefinition.Strategy.init(rawValue:)) ?? .roundRobin,
             members: [])
+        if let node = entry.value["hash_by"], let hashBy = hashBy(node, pool: entry.key, strategy: pool.strategy) { pool.hashBy = hashBy }
         defer { settings.pools[entry.key] = pool }
         for member in members {
             let modelNode = member.entries == nil ? member : member["model"]
@@ -492,5 +496,57 @@ struct GatewayConfigChecker {
                 pool.members.append(PoolDefinition.Member(model: model, weight: weight))
             }
         }
+    }
+
+    /// `hedge_budget: 5%`: the share of the last minute's calls that hedges may add.
+    private mutating func hedgeBudget(_ node: SpecNode) {
+        let text = node.scalar?.text ?? ""
+        guard text.hasSuffix("%"), let percent = Double(text.dropLast()), (0...100).contains(percent) else {
+            reader.diagnostics.emit(
+                .invalidConfigValue, "'hedge_budget' must be a percentage from 0% to 100%, not '\(node.scalar?.text ?? node.kindDescription)'",
+                at: node.span, hint: "for example hedge_budget: 5%")
+            return
+        }
+        settings.hedgeBudget = percent / 100
+    }
+
+    /// `trusted_proxies`: addresses or CIDR ranges of the load balancers in front.
+    private mutating func trustedProxies(_ node: SpecNode) {
+        guard let items = reader.items(node, "'trusted_proxies'") else { return }
+        for item in items {
+            guard let text = reader.string(item, "a trusted proxy") else { continue }
+            guard AddressRange(text) != nil else {
+                reader.diagnostics.emit(
+                    .invalidConfigValue, "'\(text)' in trusted_proxies is not an IP address or CIDR range", at: item.span,
+                    hint: "for example 10.0.0.0/8, 192.168.1.7 or fd00::/8")
+                continue
+            }
+            settings.trustedProxies.append(text)
+        }
+    }
+
+    /// A pool's `hash_by`: `consumer`, `client_ip` or `header:NAME`, for strategy `hash`.
+    private mutating func hashBy(_ node: SpecNode, pool: String, strategy: PoolDefinition.Strategy) -> PoolDefinition.HashBy? {
+        guard let text = reader.string(node, "'hash_by'") else { return nil }
+        let hashBy: PoolDefinition.HashBy
+        if text == "consumer" {
+            hashBy = .consumer
+        } else if text == "client_ip" {
+            hashBy = .clientIP
+        } else if text.hasPrefix("header:"), let name = Optional(String(text.dropFirst(7))), !name.isEmpty,
+            name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") })
+        {
+            hashBy = .header(name.lowercased())
+        } else {
+            reader.diagnostics.emit(
+                .invalidPool, "unknown hash_by '\(text)' in pool '\(pool)'\(Suggestion.didYouMean(text, in: ["consumer", "client_ip"]))",
+                at: node.span, hint: "hash_by is consumer, client_ip or header:NAME")
+            return nil
+        }
+        guard strategy == .hash else {
+            reader.diagnostics.emit(.invalidPool, "hash_by applies to strategy 'hash', not '\(strategy.rawValue)'", at: node.span)
+            return nil
+        }
+        return hashBy
     }
 }

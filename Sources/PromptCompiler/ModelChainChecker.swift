@@ -4,7 +4,7 @@ import SpecFrontEnd
 /// Checks `models`, `parameters`, `fallback` and `cache` (spec-format.md, Top-level keys).
 struct ModelChainChecker {
     static let modelKeys = ["model", "timeout", "retries", "parameters"]
-    static let fallbackKeys = ["on", "retries", "timeout", "deadline", "first_token_timeout"]
+    static let fallbackKeys = ["on", "retries", "timeout", "deadline", "first_token_timeout", "hedge_after"]
     static let cacheKeys = ["ttl", "stale_if_error"]
 
     let providers: ProviderCatalog
@@ -185,6 +185,15 @@ struct ModelChainChecker {
         if let node = node["first_token_timeout"] {
             if let timeout = reader.duration(node, "'first_token_timeout'") { policy.firstTokenTimeoutMs = timeout } else { durationsUnsound = true }
         }
+        if let node = node["hedge_after"] {
+            if case .string? = node.scalar?.kind, node.scalar?.text == "p95" {
+                policy.hedgeAfter = .p95
+            } else if let after = reader.duration(node, "'hedge_after' (p95, or)") {
+                policy.hedgeAfter = .milliseconds(after)
+            } else {
+                durationsUnsound = true
+            }
+        }
         return policy
     }
 
@@ -196,6 +205,12 @@ struct ModelChainChecker {
             reader.diagnostics.emit(
                 .timeoutExceedsDeadline,
                 "first_token_timeout (\(firstToken) ms) is longer than the deadline (\(policy.deadlineMs) ms); the wait is cut at the deadline",
+                at: node.span)
+        }
+        if case .milliseconds(let after)? = policy.hedgeAfter, after >= policy.timeoutMs, let node = fallbackNode["hedge_after"] {
+            reader.diagnostics.emit(
+                .timeoutExceedsDeadline,
+                "hedge_after (\(after) ms) is not shorter than the timeout (\(policy.timeoutMs) ms); the first attempt times out before a hedge could start",
                 at: node.span)
         }
         guard policy.timeoutMs > policy.deadlineMs else { return }

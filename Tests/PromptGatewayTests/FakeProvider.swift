@@ -22,6 +22,10 @@ final class FakeProvider: Sendable {
         case hang
         /// Answers after a delay.
         case slow(milliseconds: Int, JSONValue)
+        /// The head at once, then a space every 20 ms (JSON allows it before the value) until the
+        /// answer after `milliseconds`: a write that fails says the caller closed the connection,
+        /// and is counted in `cancelled`.
+        case late(milliseconds: Int, JSONValue)
         /// Sends the head and the first bytes of a 200 at once, then the rest of the body after a
         /// delay: a timeout must cover the body, not just the head.
         case drip(milliseconds: Int, JSONValue)
@@ -77,6 +81,8 @@ final class FakeProvider: Sendable {
     private let byModelAndText = Mutex<[String: [(text: String, behaviour: Behaviour)]]>([:])
     private let fallback: Behaviour
     private let log = Mutex<[Received]>([])
+    /// Per model: how long each call takes before the default answer, call by call, round and round.
+    private let latencies = Mutex<[String: (pattern: [Int], next: Int)]>([:])
     private let cancelledCount = Mutex(0)
 
     init(default behaviour: Behaviour = .answer(["label": "positive", "score": 0.5])) {
@@ -97,6 +103,12 @@ final class FakeProvider: Sendable {
     /// that answers each case of a test its own way.
     func setByText(_ behaviours: [String: Behaviour], forModel model: String) {
         byModelAndText.withLock { $0[model] = behaviours.map { (text: $0.key, behaviour: $0.value) } }
+    }
+
+    /// Calls for `model` take `pattern[0]`, `pattern[1]`, … milliseconds in turn (then again
+    /// from the start), and answer as the default does: a latency that follows a distribution.
+    func setLatencies(_ pattern: [Int], forModel model: String) {
+        latencies.withLock { $0[model] = (pattern, 0) }
     }
 
     var received: [Received] { log.withLock { $0 } }
@@ -130,7 +142,13 @@ final class FakeProvider: Sendable {
         let model = json["model"]?.stringValue ?? path.split(separator: "/").last.map { String($0.split(separator: ":").first ?? "") } ?? ""
         let bodyText = String(decoding: body.readableBytesView, as: UTF8.self)
         let byText = byModelAndText.withLock { $0[model]?.first { bodyText.contains($0.text) }?.behaviour }
+        let delay = latencies.withLock { latencies -> Int? in
+            guard let (pattern, next) = latencies[model], !pattern.isEmpty else { return nil }
+            latencies[model]?.next = next + 1
+            return pattern[next % pattern.count]
+        }
         var behaviour = byText ?? byModel.withLock({ $0[model] }) ?? next()
+        if let delay, case .answer(let value) = fallback { behaviour = .late(milliseconds: delay, value) }
         // Like a model, a tool caller answers once the tool's result is in the conversation.
         let lastTurn = json["messages"]?.arrayValue?.last ?? json["contents"]?.arrayValue?.last
         let answersTool = lastTurn?["role"] == "tool"
@@ -163,8 +181,29 @@ final class FakeProvider: Sendable {
             }
             return wire.success(text: "{}")
         case .slow(let milliseconds, let value):
-            try await Task.sleep(for: .milliseconds(milliseconds))
+            do {
+                try await Task.sleep(for: .milliseconds(milliseconds))
+            } catch {
+                cancelledCount.withLock { $0 += 1 }
+                throw error
+            }
             return wire.success(text: CanonicalJSON.render(value, pretty: false))
+        case .late(let milliseconds, let value):
+            let body = CanonicalJSON.render(wire.envelope(text: CanonicalJSON.render(value, pretty: false)), pretty: false)
+            let end = ContinuousClock.now + .milliseconds(milliseconds)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { [self] writer in
+                do {
+                    while ContinuousClock.now < end {
+                        try await Task.sleep(for: min(.milliseconds(20), end - ContinuousClock.now))
+                        try await writer.write(ByteBuffer(string: " "))
+                    }
+                    try await writer.write(ByteBuffer(string: body))
+                } catch {
+                    cancelledCount.withLock { $0 += 1 }
+                    throw error
+                }
+                try await writer.finish(nil)
+            })
         case .drip(let milliseconds, let value):
             var whole = ByteBuffer(string: CanonicalJSON.render(wire.envelope(text: CanonicalJSON.render(value, pretty: false)), pretty: false))
             let head = whole.readSlice(length: 8) ?? ByteBuffer()

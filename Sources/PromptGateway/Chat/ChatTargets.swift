@@ -22,6 +22,7 @@ struct ChatTargets: Sendable {
     private let mock: Bool
     private let breakers: CircuitBreakerRegistry
     private let backoff: Backoff
+    private let hedgeBudget: HedgeBudget?
     /// Every `provider/model` a spec's chain, a group or a pool names, for `GET /v1/models`.
     let knownModels: [String]
     /// The other `provider/model` names callers sent, each of which gets a circuit breaker and
@@ -33,8 +34,9 @@ struct ChatTargets: Sendable {
 
     init(
         settings: GatewaySettings, endpointModels: [String], mock: Bool, environment: [String: String], breakers: CircuitBreakerRegistry,
-        backoff: Backoff, maximumDirectModels: Int = defaultMaximumDirectModels
+        backoff: Backoff, maximumDirectModels: Int = defaultMaximumDirectModels, hedgeBudget: HedgeBudget? = nil
     ) {
+        self.hedgeBudget = hedgeBudget
         directModels = DirectModels(maximum: maximumDirectModels)
         self.settings = settings
         self.environment = environment
@@ -46,12 +48,12 @@ struct ChatTargets: Sendable {
         for group in settings.modelGroups.values {
             let steps = group.models.compactMap { Self.step($0.model, timeoutMs: $0.timeoutMs, retries: $0.retries, settings: settings, environment: environment) }
             models.formUnion(group.models.map(\.model))
-            named[group.name] = Target(name: group.name, chain: Self.chain(steps, policy: group.fallback, mock: mock, breakers: breakers, backoff: backoff))
+            named[group.name] = Target(name: group.name, chain: Self.chain(steps, policy: group.fallback, mock: mock, breakers: breakers, backoff: backoff, hedgeBudget: hedgeBudget))
         }
         for pool in settings.pools.keys {
             let name = ProviderDefinition.poolPrefix + "/" + pool
             if let step = Self.step(name, settings: settings, environment: environment) {
-                named[name] = Target(name: name, chain: Self.chain([step], policy: FallbackPolicy(), mock: mock, breakers: breakers, backoff: backoff))
+                named[name] = Target(name: name, chain: Self.chain([step], policy: FallbackPolicy(), mock: mock, breakers: breakers, backoff: backoff, hedgeBudget: hedgeBudget))
             }
             models.formUnion(settings.pools[pool]?.members.map(\.model) ?? [])
         }
@@ -76,12 +78,14 @@ struct ChatTargets: Sendable {
         if let target = named[name] { return .found(target) }
         guard let step = Self.step(name, settings: settings, environment: environment), step.pool == nil else { return .unknown }
         guard knownModels.contains(name) || directModels.admit(name) else { return .tooManyModels(maximum: directModels.maximum) }
-        return .found(Target(name: name, chain: Self.chain([step], policy: FallbackPolicy(), mock: mock, breakers: breakers, backoff: backoff)))
+        return .found(Target(name: name, chain: Self.chain([step], policy: FallbackPolicy(), mock: mock, breakers: breakers, backoff: backoff, hedgeBudget: hedgeBudget)))
     }
 
-    private static func chain(_ steps: [ChainStep], policy: FallbackPolicy, mock: Bool, breakers: CircuitBreakerRegistry, backoff: Backoff) -> FallbackChain {
+    private static func chain(
+        _ steps: [ChainStep], policy: FallbackPolicy, mock: Bool, breakers: CircuitBreakerRegistry, backoff: Backoff, hedgeBudget: HedgeBudget?
+    ) -> FallbackChain {
         guard mock, let first = steps.first, let provider = ProviderDefinition.builtIn.first(where: { $0.api == .mock }) else {
-            return FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff)
+            return FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff, hedgeBudget: hedgeBudget)
         }
         // --mock: one step, the mock standing in for the chain's first model.
         var policy = policy

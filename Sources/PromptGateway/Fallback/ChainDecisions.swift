@@ -80,10 +80,32 @@ struct ChainDecisions: Sendable {
         records.append(AttemptRecord(model: model, outcome: "ok", ms: ms))
     }
 
-    /// `model` failed; returns the failure that ends the chain, if it ends here.
-    mutating func failed(model: String, _ failure: AttemptFailure, ms: Int, now: ContinuousClock.Instant) -> ChainFailure? {
-        records.append(AttemptRecord(model: model, outcome: failure.failureClass.rawValue, ms: ms))
-        lastFailure = (model, failure.failureClass)
+    /// What is left of the request's deadline.
+    func timeLeft(now: ContinuousClock.Instant) -> Duration { max(deadline - now, .zero) }
+
+    /// Whether a model has been called yet: only a request's first call is hedged.
+    var hasCalled: Bool { records.contains(where: \.isCall) }
+
+    /// A call of a hedged race ended: `ok`, `hedged` (cancelled: the other answered first) or a
+    /// failure class. A raced step is not retried.
+    mutating func raced(model: String, outcome: String, ms: Int) {
+        records.append(AttemptRecord(model: model, outcome: outcome, ms: ms))
+        if let failureClass = FailureClass(rawValue: outcome) { lastFailure = (model, failureClass) }
+    }
+
+    /// Neither call of a race answered: the failure that ends the chain, if one of them does;
+    /// else the chain goes on after `step`, the later of the two.
+    mutating func raceFailed(_ failures: [(model: String, failure: AttemptFailure)], through step: Int, now: ContinuousClock.Instant) -> ChainFailure? {
+        for (model, failure) in failures {
+            if let terminal = terminal(model: model, failure, now: now) { return terminal }
+        }
+        stepIndex = step + 1
+        tryIndex = 0
+        return nil
+    }
+
+    /// The failure that ends the chain at once when `model` failed with `failure`, if any.
+    private func terminal(model: String, _ failure: AttemptFailure, now: ContinuousClock.Instant) -> ChainFailure? {
         // A timeout ends the request as 504 only when the deadline itself has run out; a
         // provider's own 408 with time left moves on like any other timeout.
         if failure.failureClass == .timeout, now >= deadline { return .deadlineExceeded(attempts: records) }
@@ -95,6 +117,14 @@ struct ChainDecisions: Sendable {
             return .upstreamFailed(
                 message: "\(model) failed with \(failure.failureClass.rawValue), which fallback.on does not list", attempts: records)
         }
+        return nil
+    }
+
+    /// `model` failed; returns the failure that ends the chain, if it ends here.
+    mutating func failed(model: String, _ failure: AttemptFailure, ms: Int, now: ContinuousClock.Instant) -> ChainFailure? {
+        records.append(AttemptRecord(model: model, outcome: failure.failureClass.rawValue, ms: ms))
+        lastFailure = (model, failure.failureClass)
+        if let terminal = terminal(model: model, failure, now: now) { return terminal }
         tryIndex += 1
         guard failure.retrySameModel, tryIndex < steps[stepIndex].tries else {
             advance()

@@ -21,6 +21,8 @@ struct ChainStep: Sendable {
     /// The step's index in its chain (a pool member's: its pool's), which `promptc drill`'s
     /// faults name.
     var position = 0
+    /// This model's recent latency on this endpoint (`hedge_after: p95`, `lowest_latency`).
+    var latency = LatencyWindow()
 
     /// False when the provider needs a key and its variable is unset (for a pool: every
     /// member's): the step is skipped.

@@ -9,6 +9,8 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
 
     static let circuitOpen = "circuit_open"
     static let unconfigured = "unconfigured"
+    /// A call cancelled because the other call of its hedged race answered first.
+    static let hedged = "hedged"
 
     var isCall: Bool { outcome != Self.circuitOpen && outcome != Self.unconfigured }
 }
@@ -19,7 +21,17 @@ struct ChainResult<Output: Sendable>: Sendable {
     var model: String
     var usage: TokenUsage
     var attempts: [AttemptRecord]
+    /// For a hedged request: whether the hedge's answer won.
+    var hedge: HedgeOutcome?
     var calls: Int { attempts.count { $0.isCall } }
+}
+
+/// How a hedged request ended, for `promptc_hedges_total{outcome}`.
+enum HedgeOutcome: String, Sendable {
+    /// The hedge answered first.
+    case won
+    /// The first call answered first, and the hedge was cancelled.
+    case lost
 }
 
 typealias ChainAnswer = ChainResult<JSONValue>
@@ -36,18 +48,22 @@ enum ChainFailure: Error, Sendable, Equatable {
 
 /// Runs one request through an endpoint's chain: `ChainDecisions` says what to do next, and
 /// this carries it out: asks the step's circuit (or its pool) for a ticket, calls the model,
-/// reports the outcome to the circuit and to the decisions, and sleeps when told to wait.
+/// reports the outcome to the circuit and to the decisions, and sleeps when told to wait. With
+/// `fallback.hedge_after`, a request's first call may be raced against a hedge (`HedgedRace`).
 struct FallbackChain: Sendable {
 
     let steps: [ChainStep]
     let policy: FallbackPolicy
     let breakers: CircuitBreakerRegistry
     let backoff: Backoff
+    /// The gateway's `hedge_budget`; nil: this chain never hedges.
+    var hedgeBudget: HedgeBudget?
 
-    /// `affinity` keeps one consumer on one member of a `hash` pool.
+    /// `affinity` keeps one consumer on one member of a `hash` pool. `hedging: false` turns
+    /// hedging off for this request (a stream, whose client must get one model's tokens).
     func run<Output: Sendable>(
-        _ attempt: @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage), affinity: String = "",
-        onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }
+        _ attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage), affinity: String = "",
+        hedging: Bool = true, onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }
     ) async throws -> ChainResult<Output> {
         let clock = ContinuousClock()
         var decisions = ChainDecisions(
@@ -57,6 +73,7 @@ struct FallbackChain: Sendable {
                     timeout: .milliseconds(step.timeoutMs ?? policy.timeoutMs))
             },
             on: Set(policy.on), deadline: clock.now + .milliseconds(policy.deadlineMs), backoff: backoff)
+        let hedgeBudget = policy.hedgeAfter == nil ? nil : hedgeBudget
         var reported = 0
         func report() {
             for record in decisions.records.dropFirst(reported) { onAttempt(record) }
@@ -80,22 +97,52 @@ struct FallbackChain: Sendable {
                     decisions.skipped(retryAfterMs: retryAfterMs)
                     continue
                 }
+                hedgeBudget?.countCall()
+                if hedging, let hedgeBudget, !decisions.hasCalled, let wait = hedgeWait(lease.target) {
+                    let race = HedgedRace(chain: self, budget: hedgeBudget, affinity: affinity, attempt: attempt)
+                    switch await race.run(first: lease, step: index, timeout: timeout, hedgeAfter: wait, decisions: &decisions) {
+                    case .answered(let result):
+                        return result
+                    case .firstFailedAlone(let failure, let ms):
+                        try settle(failure, of: lease, ms: ms, decisions: &decisions, now: clock.now)
+                    case .bothFailed(let failure):
+                        if let failure { throw failure }
+                    }
+                    continue
+                }
                 let start = clock.now
                 do throws(AttemptFailure) {
                     let (output, usage) = try await attempt(lease.target, timeout)
+                    let ms = (clock.now - start).milliseconds
                     lease.end(.success)
-                    decisions.succeeded(model: lease.target.model, ms: (clock.now - start).milliseconds)
+                    lease.target.latency.record(ms)
+                    decisions.succeeded(model: lease.target.model, ms: ms)
                     return ChainResult(output: output, model: lease.target.model, usage: usage, attempts: decisions.records)
                 } catch {
-                    guard !Task.isCancelled else {
-                        lease.end(.neutral)
-                        throw CancellationError()
-                    }
-                    lease.end(error.countsTowardsCircuit ? .failure : .neutral)
-                    let ms = (clock.now - start).milliseconds
-                    if let failure = decisions.failed(model: lease.target.model, error, ms: ms, now: clock.now) { throw failure }
+                    try settle(error, of: lease, ms: (clock.now - start).milliseconds, decisions: &decisions, now: clock.now)
                 }
             }
+        }
+    }
+
+    /// A failed call: its circuit and the decisions told; throws when the chain ends here.
+    private func settle(_ failure: AttemptFailure, of lease: Lease, ms: Int, decisions: inout ChainDecisions, now: ContinuousClock.Instant) throws {
+        guard !Task.isCancelled else {
+            lease.end(.neutral)
+            throw CancellationError()
+        }
+        lease.end(failure.countsTowardsCircuit ? .failure : .neutral)
+        if failure.failureClass == .timeout { lease.target.latency.recordSlowFailure(ms) }
+        if let ending = decisions.failed(model: lease.target.model, failure, ms: ms, now: now) { throw ending }
+    }
+
+    /// How long the first call may take before a hedge: `hedge_after`, or the model's recent p95
+    /// on this endpoint (none until enough calls are known).
+    private func hedgeWait(_ target: ChainStep) -> Duration? {
+        switch policy.hedgeAfter {
+        case .milliseconds(let ms)?: .milliseconds(ms)
+        case .p95?: target.latency.p95Ms.map { .milliseconds($0) }
+        case nil: nil
         }
     }
 }

@@ -14,9 +14,13 @@ struct Lease {
         case refused(retryAfterMs: Int?)
     }
 
-    static func acquire(_ step: ChainStep, affinity: String, breakers: CircuitBreakerRegistry) -> Acquired {
+    /// The pool member the lease went to, for a pool step.
+    var memberIndex: Int? { poolMember?.index }
+
+    /// `excludingMember`: for a hedge on a pool, the member the first attempt went to.
+    static func acquire(_ step: ChainStep, affinity: String, breakers: CircuitBreakerRegistry, excludingMember: Int? = nil) -> Acquired {
         if let pool = step.pool {
-            switch pool.choose(affinity: affinity, breakers: breakers) {
+            switch pool.choose(affinity: affinity, breakers: breakers, excluding: excludingMember) {
             case .member(let index, let member, let ticket):
                 return .lease(Lease(target: member, ticket: ticket, breakers: breakers, poolMember: (pool, index)))
             case .none(let retryAfterMs):

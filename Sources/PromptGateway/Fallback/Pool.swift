@@ -38,9 +38,9 @@ final class Pool: Sendable {
 
     /// The member for one attempt. `affinity` keeps a consumer on one member under `hash`.
     /// The member's circuit breaker has let the call through; call `finished` when it ends.
-    func choose(affinity: String, breakers: CircuitBreakerRegistry) -> Choice {
+    func choose(affinity: String, breakers: CircuitBreakerRegistry, excluding: Int? = nil) -> Choice {
         var soonest: Int?
-        for index in order(affinity: affinity) where members[index].isConfigured {
+        for index in order(affinity: affinity) where members[index].isConfigured && index != excluding {
             switch breakers.permission(for: members[index].model) {
             case .allowed(let ticket):
                 state.withLock { $0.inFlight[index] += 1 }
@@ -79,6 +79,8 @@ final class Pool: Sendable {
             }
             // Ties go round robin, so an idle pool still spreads its calls.
             return (0..<count).map { (start + $0) % count }.sorted { inFlight[$0] < inFlight[$1] }
+        case .lowestLatency:
+            return lowestLatencyOrder()
         case .weighted:
             return state.withLock { state in
                 let total = weights.reduce(0, +)
@@ -88,6 +90,21 @@ final class Pool: Sendable {
                 return ranked
             }
         }
+    }
+
+    /// The power of two random choices over peak-EWMA latency (as Finagle and Linkerd balance):
+    /// two members drawn at random, the one whose latency times its calls in flight (plus one)
+    /// is lower goes first, then the other, then the rest. Two draws, not all members, keep a
+    /// member that just got faster from being stampeded by every request at once.
+    private func lowestLatencyOrder() -> [Int] {
+        let count = members.count
+        let first = Int.random(in: 0..<count)
+        var second = Int.random(in: 0..<(count - 1))
+        if second >= first { second += 1 }
+        let inFlight = state.withLock { $0.inFlight }
+        func cost(_ index: Int) -> Double { members[index].latency.estimateMs() * Double(inFlight[index] + 1) }
+        let (best, other) = cost(second) < cost(first) ? (second, first) : (first, second)
+        return [best, other] + (0..<count).filter { $0 != best && $0 != other }
     }
 
     /// FNV-1a: a stable hash, the same in every process, unlike Swift's seeded `Hasher`.

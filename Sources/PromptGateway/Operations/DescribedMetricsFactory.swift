@@ -12,6 +12,7 @@ struct DescribedMetricsFactory: MetricsFactory {
         "promptc_requests_total": "Requests to an endpoint, by status and by the front they came by (rest, sse, chat, mcp).",
         "promptc_request_duration_seconds": "Time from a request's arrival to its answer, per endpoint.",
         "promptc_fallbacks_total": "Answers that came from a model other than the chain's first.",
+        "promptc_hedges_total": "Hedged requests, by whether the hedge (won) or the first call (lost) answered first.",
         "promptc_cache_total": "Response cache outcomes per endpoint: hit, miss or stale.",
         "promptc_model_attempts_total": "Calls to a model, and skipped models, by outcome (ok or the failure class).",
         "promptc_tokens_total": "Tokens the providers counted, per model, input and output.",

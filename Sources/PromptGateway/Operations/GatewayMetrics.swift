@@ -57,6 +57,8 @@ final class EndpointMetrics: Sendable {
         var requests: [RequestKey: Metrics.Counter] = [:]
         /// `hit`, `miss` and `stale`.
         var cache: [String: Metrics.Counter] = [:]
+        /// `won` and `lost`.
+        var hedges: [String: Metrics.Counter] = [:]
     }
 
     private let endpoint: String
@@ -103,6 +105,14 @@ final class EndpointMetrics: Sendable {
         withHandles { handles in
             handles.cache.counter(outcome) {
                 Counter(label: "promptc_cache_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)], factory: factory)
+            }
+        }.increment()
+    }
+
+    func hedge(_ outcome: HedgeOutcome) {
+        withHandles { handles in
+            handles.hedges.counter(outcome.rawValue) {
+                Counter(label: "promptc_hedges_total", dimensions: [("endpoint", endpoint), ("outcome", outcome.rawValue)], factory: factory)
             }
         }.increment()
     }

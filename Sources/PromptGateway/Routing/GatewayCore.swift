@@ -49,16 +49,18 @@ final class GatewayCore: Sendable {
                 settings: settings.circuitBreaker, onTransition: Self.circuitTransitions(settings.circuitBreaker, foundation: foundation))
         let cache = previous.flatMap { $0.settings.cacheMaxBytes == settings.cacheMaxBytes ? $0.runtime.cache : nil }
             ?? ResponseCache(maximumBytes: settings.cacheMaxBytes)
+        let hedgeBudget = previous.flatMap { $0.settings.hedgeBudget == settings.hedgeBudget ? $0.runtime.hedgeBudget : nil }
+            ?? HedgeBudget(fraction: settings.hedgeBudget)
         let runtime = GatewayRuntime(
             upstream: foundation.upstream, breakers: breakers, metrics: foundation.metrics, cache: cache, logger: foundation.logger,
             logPrompts: foundation.logPrompts, pricing: settings.pricing, watches: foundation.watches, upstreams: foundation.upstreams,
-            tracing: foundation.tracing)
+            tracing: foundation.tracing, hedgeBudget: hedgeBudget)
         let endpoints = try RouteLoader.endpoints(
             table, settings: settings, mock: foundation.mock, environment: foundation.environment, breakers: breakers, backoff: Backoff(),
-            faults: foundation.faultInjector)
+            faults: foundation.faultInjector, hedgeBudget: hedgeBudget)
         let chatTargets = ChatTargets(
             settings: settings, endpointModels: table.endpoints.flatMap { $0.models.map(\.model) }, mock: foundation.mock != .off,
-            environment: foundation.environment, breakers: breakers, backoff: Backoff())
+            environment: foundation.environment, breakers: breakers, backoff: Backoff(), hedgeBudget: hedgeBudget)
         let known = Set(endpoints.map(\.name)).union(settings.modelGroups.keys)
         for consumer in settings.consumers {
             if let unknown = consumer.endpoints?.first(where: { !known.contains($0) }) {

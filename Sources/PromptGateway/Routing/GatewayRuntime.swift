@@ -16,12 +16,15 @@ final class GatewayRuntime: Sendable {
     let pricing: [String: ModelPrice]
     /// With `OTEL_EXPORTER_OTLP_ENDPOINT`: where spans go.
     let tracing: GatewayTracing?
+    /// `hedge_budget`, shared by every chain that hedges.
+    let hedgeBudget: HedgeBudget
 
     init(
         upstream: UpstreamClient, breakers: CircuitBreakerRegistry, metrics: GatewayMetrics, cache: ResponseCache, logger: Logger, logPrompts: Bool,
         pricing: [String: ModelPrice], watches: ConnectionWatchRegistry = ConnectionWatchRegistry(), upstreams: UpstreamStats = UpstreamStats(),
-        tracing: GatewayTracing? = nil
+        tracing: GatewayTracing? = nil, hedgeBudget: HedgeBudget = HedgeBudget(fraction: 0.05)
     ) {
+        self.hedgeBudget = hedgeBudget
         self.tracing = tracing
         self.watches = watches
         self.upstreams = upstreams
@@ -47,7 +50,8 @@ final class GatewayRuntime: Sendable {
         let policy = endpoint.chain.policy
         let end = ContinuousClock.now + .milliseconds(policy.deadlineMs)
         return try await run(
-            endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, trace: trace, onAttempt: onAttempt
+            endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, hedging: progress == nil,
+            trace: trace, onAttempt: onAttempt
         ) { [self] (step, timeout) throws(AttemptFailure) in
             let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
             return try await attempt(
@@ -59,17 +63,19 @@ final class GatewayRuntime: Sendable {
     /// and of the answer: for prompt endpoints and model groups alike. `label` names the
     /// endpoint (or `chat:GROUP`) in logs.
     func run<Output: Sendable>(
-        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: String, trace: RequestTrace?,
+        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: String, hedging: Bool,
+        trace: RequestTrace?,
         onAttempt: @escaping @Sendable (AttemptRecord) -> Void,
         attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage)
     ) async throws -> ChainResult<Output> {
-        let answer = try await chain.run(attempt, affinity: affinity, onAttempt: { [self] record in
+        let answer = try await chain.run(attempt, affinity: affinity, hedging: hedging, onAttempt: { [self] record in
             onAttempt(record)
             observe(record, label: label, requestID: requestID, metrics: metrics)
             if !record.isCall { trace?.skipped(record) }
         })
         metrics?.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
         if answer.attempts.contains(where: { $0.model != answer.model }) { metrics?.fallback() }
+        if let hedge = answer.hedge { metrics?.hedge(hedge) }
         return answer
     }
 

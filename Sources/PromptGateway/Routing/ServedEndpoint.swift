@@ -59,7 +59,7 @@ enum RouteLoader {
 
     static func endpoints(
         _ table: RouteTable, settings: GatewaySettings, mock: MockMode, environment: [String: String],
-        breakers: CircuitBreakerRegistry, backoff: Backoff, faults: FaultInjector? = nil
+        breakers: CircuitBreakerRegistry, backoff: Backoff, faults: FaultInjector? = nil, hedgeBudget: HedgeBudget? = nil
     ) throws(RouteLoadError) -> [ServedEndpoint] {
         guard table.format == RouteTable.currentFormat else {
             throw RouteLoadError(description: "routes file has format '\(table.format)'; this promptc reads '\(RouteTable.currentFormat)' (run promptc compile)")
@@ -78,7 +78,7 @@ enum RouteLoader {
             for index in steps.indices { steps[index].position = index }
             var policy = definition.fallback
             if mock == .firstModel { policy.retries = 0 }
-            let chain = FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff)
+            let chain = FallbackChain(steps: steps, policy: policy, breakers: breakers, backoff: backoff, hedgeBudget: hedgeBudget)
             return ServedEndpoint(
                 definition: definition,
                 inputValidator: SchemaValidator(definition.input),

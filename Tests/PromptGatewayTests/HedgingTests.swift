@@ -1,0 +1,163 @@
+import EndpointModel
+import Foundation
+import Testing
+@testable import PromptGateway
+
+/// Hedged requests (gateway-contract.md, Tail latency: hedged requests and latency-aware pools),
+/// against a fake provider whose latency follows a set distribution.
+@Suite("Hedged requests", .serialized)
+struct HedgingTests {
+    static let keys = ["OPENAI_API_KEY": "sk-test-openai", "BACKUP_KEY": "sk-test-backup"]
+    /// The first model is the one with the long tail; the second is steady.
+    static let chain = ["openai/gpt-4o-mini", "backup/gpt-4o"]
+    static let input = #"{"text": "I loved it"}"#
+
+    /// Posts `count` requests one after another; their statuses, models and latencies.
+    static func post(_ client: GatewayClient, _ count: Int, path: String = "/v1/sentiment") async throws -> [(status: Int, model: String?, ms: Int)] {
+        var answers: [(status: Int, model: String?, ms: Int)] = []
+        for _ in 0..<count {
+            let start = ContinuousClock.now
+            let answer = try await client.post(path, json: input)
+            answers.append((answer.status, answer.header("x-promptc-model"), (ContinuousClock.now - start).milliseconds))
+        }
+        return answers
+    }
+
+    static func metric(_ client: GatewayClient, _ line: String) async throws -> Int {
+        let text = try await client.get("/metrics").text
+        guard let found = text.split(separator: "\n").first(where: { $0.hasPrefix(line + " ") }) else { return 0 }
+        return Int(Double(found.split(separator: " ").last ?? "") ?? 0)
+    }
+
+    /// Most calls fast, a tenth very slow: with `hedge_after`, no request waits for a slow call,
+    /// the slow call is cancelled, listed as `hedged`, and leaves no mark on its circuit (which
+    /// opens at one failure here).
+    @Test func noRequestWaitsForASlowCall() async throws {
+        let fake = FakeProvider()
+        fake.setLatencies(Array(repeating: 10, count: 9) + [3_000], forModel: "gpt-4o-mini")
+        fake.setLatencies([10], forModel: "gpt-4o")
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain, fallback: "fallback: { timeout: 10s, hedge_after: 150ms }")], fakePort: port,
+                configExtra: "hedge_budget: 50%", environment: Self.keys, circuitBreaker: "{ failures: 1, open_for: 60s }"
+            ) { client, gateway in
+                let answers = try await Self.post(client, 30)
+                #expect(answers.allSatisfy { $0.status == 200 })
+                let slowest = answers.map(\.ms).max() ?? 0
+                #expect(slowest < 2_000, "a request waited for a slow call: \(answers.map(\.ms))")
+                #expect(answers.filter { $0.model == "backup/gpt-4o" }.count == 3)
+                #expect(try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="won"}"#) == 3)
+                #expect(try await Self.metric(client, #"promptc_model_attempts_total{model="openai/gpt-4o-mini",outcome="hedged"}"#) == 3)
+                if case .closed = gateway.runtime.breakers.state(of: "openai/gpt-4o-mini") {} else {
+                    Issue.record("a cancelled call marked its circuit")
+                }
+                // The slow calls were cancelled at the provider, not left to run.
+                let deadline = ContinuousClock.now + .seconds(5)
+                while fake.cancelled < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(fake.cancelled == 3)
+            }
+        }
+    }
+
+    /// Without `hedge_after` the same tail is the user's: the slow calls are waited out.
+    @Test func withoutHedgingTheTailIsWaitedOut() async throws {
+        let fake = FakeProvider()
+        fake.setLatencies(Array(repeating: 10, count: 4) + [800], forModel: "gpt-4o-mini")
+        try await withFake(fake) { port in
+            try await withGateway(specs: [sentimentSpec(models: Self.chain)], fakePort: port, environment: Self.keys) { client, _ in
+                let answers = try await Self.post(client, 5)
+                #expect(answers.map(\.model).allSatisfy { $0 == "openai/gpt-4o-mini" })
+                #expect((answers.map(\.ms).max() ?? 0) >= 800)
+            }
+        }
+    }
+
+    /// The budget holds: with every first call slow and a 10% budget, 30 requests get exactly the
+    /// 3 hedges the budget allows; the others wait as they would without hedging.
+    @Test func theHedgeBudgetHolds() async throws {
+        let fake = FakeProvider()
+        fake.setLatencies([250], forModel: "gpt-4o-mini")
+        fake.setLatencies([10], forModel: "gpt-4o")
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain, fallback: "fallback: { hedge_after: 50ms }")], fakePort: port,
+                configExtra: "hedge_budget: 10%", environment: Self.keys
+            ) { client, _ in
+                let answers = try await Self.post(client, 30)
+                #expect(answers.filter { $0.model == "backup/gpt-4o" }.count == 3)
+                #expect(fake.received.filter { $0.body["model"] == "gpt-4o" }.count == 3)
+                #expect(answers.filter { $0.model == "openai/gpt-4o-mini" }.allSatisfy { $0.ms >= 250 })
+            }
+        }
+    }
+
+    /// A hedge never goes to a model whose circuit is open: the request waits for its first call.
+    @Test func aHedgeNeverGoesToAnOpenCircuit() async throws {
+        let fake = FakeProvider()
+        fake.setLatencies([300], forModel: "gpt-4o-mini")
+        fake.set(.status(500), forModel: "gpt-4o")
+        let backupOnly = sentimentSpec(name: "backup_only", models: ["backup/gpt-4o"])
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain, fallback: "fallback: { hedge_after: 50ms }"), backupOnly], fakePort: port,
+                configExtra: "hedge_budget: 100%", environment: Self.keys, circuitBreaker: "{ failures: 1, open_for: 60s }"
+            ) { client, _ in
+                #expect(try await client.post("/v1/backup_only", json: Self.input).status == 502)
+                let before = fake.received.count
+                let answers = try await Self.post(client, 3)
+                #expect(answers.allSatisfy { $0.status == 200 && $0.model == "openai/gpt-4o-mini" && $0.ms >= 300 })
+                #expect(fake.received.count == before + 3, "a hedge was sent to the open circuit")
+                #expect(try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="won"}"#) == 0)
+            }
+        }
+    }
+
+    /// `hedge_after: p95`: no hedging until 20 calls are known; then a call slower than the
+    /// endpoint's own p95 on that model is hedged.
+    @Test func p95WaitsForTwentyCallsThenHedges() async throws {
+        let fake = FakeProvider()
+        // Call 6 is slow before the window has 20 calls; call 26 after.
+        var pattern = Array(repeating: 20, count: 30)
+        pattern[5] = 700
+        pattern[25] = 3_000
+        fake.setLatencies(pattern, forModel: "gpt-4o-mini")
+        fake.setLatencies([10], forModel: "gpt-4o")
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain, fallback: "fallback: { hedge_after: p95 }")], fakePort: port,
+                configExtra: "hedge_budget: 100%", environment: Self.keys
+            ) { client, _ in
+                let answers = try await Self.post(client, 30)
+                #expect(answers[5].model == "openai/gpt-4o-mini" && answers[5].ms >= 700, "hedged before 20 calls were known")
+                #expect(answers[25].model == "backup/gpt-4o" && answers[25].ms < 1_500, "not hedged at the p95: \(answers[25])")
+                #expect(answers.filter { $0.model == "backup/gpt-4o" }.count == 1)
+            }
+        }
+    }
+
+    /// On a pool, the hedge goes to another member of the same pool.
+    @Test func aPoolHedgesToAnotherMember() async throws {
+        let fake = FakeProvider()
+        fake.setLatencies([1_000], forModel: "gpt-4o-mini")
+        fake.setLatencies([10], forModel: "gpt-4o")
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: ["pool/fast"], fallback: "fallback: { hedge_after: 100ms }")], fakePort: port,
+                configExtra: """
+                    hedge_budget: 100%
+                    pools:
+                      fast: { strategy: round_robin, members: [openai/gpt-4o-mini, backup/gpt-4o] }
+                    """,
+                environment: Self.keys
+            ) { client, _ in
+                let answers = try await Self.post(client, 6)
+                #expect(answers.allSatisfy { $0.status == 200 && $0.model == "backup/gpt-4o" && $0.ms < 800 }, "\(answers)")
+                // Every call that went to the slow member first was hedged to the other one.
+                let won = try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="won"}"#)
+                #expect(won >= 1)
+                #expect(try await Self.metric(client, #"promptc_model_attempts_total{model="openai/gpt-4o-mini",outcome="hedged"}"#) == won)
+                #expect(fake.received.filter { $0.body["model"] == "gpt-4o-mini" }.count == won)
+            }
+        }
+    }
+}
