@@ -137,7 +137,7 @@ struct DirectFrontTests {
             try await withGateway(specs: [sentimentSpec(models: ["openai/gpt-4o-mini"])], fakePort: port, environment: Self.keys) { _, gateway in
                 let exchange = DirectExchange(cores: gateway.cores, maxBodyBytes: 1024, corsEnabled: true, logger: Logger(label: "test"))
                 func kind(_ method: HTTPRequest.Method, _ path: String, _ fields: HTTPFields = [:]) -> String? {
-                    guard let route = exchange.route(HTTPRequest(method: method, scheme: nil, authority: nil, path: path, headerFields: fields)) else {
+                    guard let route = exchange.route(HTTPRequest(method: method, scheme: nil, authority: nil, path: path, headerFields: fields), peer: nil) else {
                         return nil
                     }
                     switch route.kind {
@@ -153,7 +153,7 @@ struct DirectFrontTests {
                 #expect(kind(.get, "/v1/sentiment") == nil)
                 #expect(kind(.post, "/v1/sentiments") == nil)
                 #expect(kind(.post, "/mcp") == nil)
-                #expect(exchange.route(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/sentiment"))?.recording.outcome.snapshot.endpoint == "sentiment")
+                #expect(exchange.route(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/sentiment"), peer: nil)?.recording.outcome.snapshot.endpoint == "sentiment")
             }
         }
     }

@@ -62,7 +62,7 @@ struct FallbackChain: Sendable {
     /// `affinity` keeps one consumer on one member of a `hash` pool. `hedging: false` turns
     /// hedging off for this request (a stream, whose client must get one model's tokens).
     func run<Output: Sendable>(
-        _ attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage), affinity: String = "",
+        _ attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage), affinity: ChainAffinity = "",
         hedging: Bool = true, onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }
     ) async throws -> ChainResult<Output> {
         let clock = ContinuousClock()

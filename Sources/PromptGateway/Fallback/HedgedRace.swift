@@ -7,7 +7,7 @@
 struct HedgedRace<Output: Sendable> {
     let chain: FallbackChain
     let budget: HedgeBudget
-    let affinity: String
+    let affinity: ChainAffinity
     let attempt: @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage)
 
     enum Outcome {

@@ -18,7 +18,7 @@ struct Lease {
     var memberIndex: Int? { poolMember?.index }
 
     /// `excludingMember`: for a hedge on a pool, the member the first attempt went to.
-    static func acquire(_ step: ChainStep, affinity: String, breakers: CircuitBreakerRegistry, excludingMember: Int? = nil) -> Acquired {
+    static func acquire(_ step: ChainStep, affinity: ChainAffinity, breakers: CircuitBreakerRegistry, excludingMember: Int? = nil) -> Acquired {
         if let pool = step.pool {
             switch pool.choose(affinity: affinity, breakers: breakers, excluding: excludingMember) {
             case .member(let index, let member, let ticket):

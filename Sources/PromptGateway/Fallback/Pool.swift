@@ -9,6 +9,8 @@ final class Pool: Sendable {
     let name: String
     let strategy: PoolDefinition.Strategy
     let members: [ChainStep]
+    /// What `hash` goes by.
+    let hashBy: PoolDefinition.HashBy
     private let weights: [Int]
 
     private struct State {
@@ -20,7 +22,8 @@ final class Pool: Sendable {
 
     private let state: Mutex<State>
 
-    init(name: String, strategy: PoolDefinition.Strategy, members: [ChainStep], weights: [Int]) {
+    init(name: String, strategy: PoolDefinition.Strategy, members: [ChainStep], weights: [Int], hashBy: PoolDefinition.HashBy = .consumer) {
+        self.hashBy = hashBy
         self.name = name
         self.strategy = strategy
         self.members = members
@@ -38,7 +41,7 @@ final class Pool: Sendable {
 
     /// The member for one attempt. `affinity` keeps a consumer on one member under `hash`.
     /// The member's circuit breaker has let the call through; call `finished` when it ends.
-    func choose(affinity: String, breakers: CircuitBreakerRegistry, excluding: Int? = nil) -> Choice {
+    func choose(affinity: ChainAffinity, breakers: CircuitBreakerRegistry, excluding: Int? = nil) -> Choice {
         var soonest: Int?
         for index in order(affinity: affinity) where members[index].isConfigured && index != excluding {
             switch breakers.permission(for: members[index].model) {
@@ -58,7 +61,7 @@ final class Pool: Sendable {
 
     /// Every member, best first: the strategy's pick, then the rest, so that a pick whose
     /// circuit is open falls through to another member in the same attempt.
-    func order(affinity: String) -> [Int] {
+    func order(affinity: ChainAffinity) -> [Int] {
         let count = members.count
         guard count > 1 else { return Array(0..<count) }
         switch strategy {
@@ -69,7 +72,7 @@ final class Pool: Sendable {
             }
             return (0..<count).map { (start + $0) % count }
         case .hash:
-            let start = Int(Self.fnv1a(affinity) % UInt64(count))
+            let start = Int(Self.fnv1a(affinity.key(hashBy)) % UInt64(count))
             return (0..<count).map { (start + $0) % count }
         case .leastBusy:
             let inFlight = state.withLock { $0.inFlight }

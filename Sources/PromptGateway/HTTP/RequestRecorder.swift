@@ -9,7 +9,7 @@ struct RequestRecorder: RouterMiddleware {
     let cores: CoreHolder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let recording = RequestRecording(core: cores.current, headers: request.headers, method: request.method, path: request.uri.path)
+        let recording = RequestRecording(core: cores.current, headers: request.headers, method: request.method, path: request.uri.path, peer: context.channel.remoteAddress)
         var context = context
         context.core = recording.core
         context.requestID = recording.requestID

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import NIOCore
 
 /// One request from arrival to its record, whichever server answers it (Hummingbird's router
 /// through `RequestRecorder`, or `DirectFrontHandler`): its id (the client's `x-request-id` when
@@ -16,7 +17,8 @@ struct RequestRecording: Sendable {
 
     var requestID: String { seen.requestID }
 
-    init(core: GatewayCore, headers: HTTPFields, method: HTTPRequest.Method, path: String) {
+    /// `peer` is the connection's remote address.
+    init(core: GatewayCore, headers: HTTPFields, method: HTTPRequest.Method, path: String, peer: SocketAddress?) {
         self.core = core
         seen = OutcomeRecorder.Request(
             requestID: headers.value(Self.requestIDHeader).flatMap(Self.usable) ?? RequestID.make(),
@@ -25,7 +27,8 @@ struct RequestRecording: Sendable {
         // A path that names no endpoint is the client's text: the span is named by the method alone.
         outcome = RequestOutcome(
             front: "rest", endpoint: endpoint,
-            trace: core.runtime.tracing?.startRequest(method: method.rawValue, path: path, route: endpoint == nil ? nil : path, headers: headers))
+            trace: core.runtime.tracing?.startRequest(method: method.rawValue, path: path, route: endpoint == nil ? nil : path, headers: headers),
+            client: ClientIdentity(peer: peer, headers: headers, trustedProxies: core.trustedProxies))
     }
 
     /// The contract's answer for whatever a stage threw; an unexpected error is logged, without

@@ -10,7 +10,7 @@ struct ChainStage: Sendable {
 
     func run(
         _ endpoint: ServedEndpoint, metrics: EndpointMetrics?, input: JSONValue, requestID: String, eventLoop: (any EventLoop)?,
-        affinity: String, progress: ChainProgressSink?, outcome: RequestOutcome
+        affinity: ChainAffinity, progress: ChainProgressSink?, outcome: RequestOutcome
     ) async throws -> ChainAnswer {
         let system = endpoint.systemTemplate?.render(input)
         let user = endpoint.userTemplate.render(input)

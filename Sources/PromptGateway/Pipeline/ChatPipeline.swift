@@ -44,7 +44,7 @@ struct ChatPipeline: Sendable {
         let caller = self.caller
         let result = try await runtime.run(
             target.chain, label: target.recordName, metrics: metrics[target.recordName], requestID: requestID,
-            affinity: consumer?.consumer.name ?? requestID, hedging: progress == nil, trace: outcome.trace,
+            affinity: ChainAffinity(consumer: consumer?.consumer.name ?? requestID, client: outcome.client), hedging: progress == nil, trace: outcome.trace,
             onAttempt: { record in outcome.update { $0.attempts.append(record) } }
         ) { (step, timeout) throws(AttemptFailure) in
             let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }

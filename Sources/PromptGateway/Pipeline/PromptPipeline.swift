@@ -55,7 +55,7 @@ struct PromptPipeline: Sendable {
         do {
             answer = try await chain.run(
                 endpoint, metrics: metrics, input: input, requestID: request.requestID,
-                eventLoop: request.eventLoop, affinity: consumer?.consumer.name ?? request.requestID, progress: request.progress,
+                eventLoop: request.eventLoop, affinity: ChainAffinity(consumer: consumer?.consumer.name ?? request.requestID, client: outcome.client), progress: request.progress,
                 outcome: outcome)
         } catch let failure as ChainFailure {
             // stale_if_error: an expired answer stands in for a chain that failed.

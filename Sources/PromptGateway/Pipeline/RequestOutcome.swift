@@ -36,8 +36,12 @@ final class RequestOutcome: Sendable {
     /// The request's span, when traces are exported (also in `Fields`, for the recorder).
     let trace: RequestTrace?
 
-    init(front: String, endpoint: String? = nil, trace: RequestTrace? = nil) {
+    /// Where the request came from, for pools that hash by client address or header.
+    let client: ClientIdentity
+
+    init(front: String, endpoint: String? = nil, trace: RequestTrace? = nil, client: ClientIdentity = .unknown) {
         self.trace = trace
+        self.client = client
         var fields = Fields(front: front, endpoint: endpoint)
         fields.trace = trace
         self.fields = Mutex(fields)

@@ -33,6 +33,8 @@ final class GatewayCore: Sendable {
     let cachedPaths: Set<String>
     /// Lifecycles by path: every answer of a deprecated or sunsetting endpoint says so.
     let lifecycles: [String: EndpointLifecycle]
+    /// `trusted_proxies`, parsed.
+    let trustedProxies: [AddressRange]
     /// SHA-256 (hex) of the route table, as `/readyz` reports it.
     let routesSHA256: String
     let loadedAt: Date
@@ -117,6 +119,7 @@ final class GatewayCore: Sendable {
         self.chatTargets = chatTargets
         calledModels = Set(endpoints.flatMap { $0.chain.models }).union(chatTargets.knownModels)
         self.settings = settings
+        trustedProxies = settings.trustedProxies.compactMap(AddressRange.init)
         openAPIDocument = openAPI
         adminKey = AdminKey(settings)
         self.routesSHA256 = routesSHA256

@@ -41,7 +41,7 @@ final class GatewayRuntime: Sendable {
     /// `eventLoop` is the loop of the client's connection; provider calls run on it.
     func runChain(
         _ endpoint: ServedEndpoint, metrics: EndpointMetrics?, system: String?, user: String, requestID: String, eventLoop: (any EventLoop)?,
-        affinity: String, progress: ChainProgressSink? = nil, trace: RequestTrace? = nil,
+        affinity: ChainAffinity, progress: ChainProgressSink? = nil, trace: RequestTrace? = nil,
         onAttempt: @escaping @Sendable (AttemptRecord) -> Void
     ) async throws -> ChainAnswer {
         let call = ModelCall(
@@ -63,7 +63,7 @@ final class GatewayRuntime: Sendable {
     /// and of the answer: for prompt endpoints and model groups alike. `label` names the
     /// endpoint (or `chat:GROUP`) in logs.
     func run<Output: Sendable>(
-        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: String, hedging: Bool,
+        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: ChainAffinity, hedging: Bool,
         trace: RequestTrace?,
         onAttempt: @escaping @Sendable (AttemptRecord) -> Void,
         attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage)

@@ -155,7 +155,7 @@ enum RouteLoader {
             var poolStep = ChainStep(
                 model: step.model, modelName: step.name, provider: mockProvider, apiKey: nil,
                 timeoutMs: step.timeoutMs, retries: step.retries, parameters: parameters, wire: nil)
-            poolStep.pool = Pool(name: step.name, strategy: pool.strategy, members: members, weights: pool.members.map(\.weight))
+            poolStep.pool = Pool(name: step.name, strategy: pool.strategy, members: members, weights: pool.members.map(\.weight), hashBy: pool.hashBy)
             return poolStep
         }
     }

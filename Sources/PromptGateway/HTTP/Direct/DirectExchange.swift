@@ -30,7 +30,7 @@ struct DirectExchange: Sendable {
     }
 
     /// What to do with a request, from its head: nil when the router answers it.
-    func route(_ head: HTTPRequest) -> (kind: Kind, recording: RequestRecording)? {
+    func route(_ head: HTTPRequest, peer: SocketAddress?) -> (kind: Kind, recording: RequestRecording)? {
         guard head.method == .post, let target = head.path else { return nil }
         if corsEnabled, head.headerFields.value(.origin) != nil { return nil }
         let path = Self.path(of: target)
@@ -44,7 +44,7 @@ struct DirectExchange: Sendable {
         } else {
             return nil
         }
-        return (kind, RequestRecording(core: core, headers: head.headerFields, method: head.method, path: path))
+        return (kind, RequestRecording(core: core, headers: head.headerFields, method: head.method, path: path, peer: peer))
     }
 
     /// The path of a request target, without its query or fragment, as the router sees it.

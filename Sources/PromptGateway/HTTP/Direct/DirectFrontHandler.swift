@@ -114,7 +114,7 @@ final class DirectFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func start(_ head: HTTPRequest, context: ChannelHandlerContext) {
-        guard let (kind, recording) = exchange.route(head) else {
+        guard let (kind, recording) = exchange.route(head, peer: context.channel.remoteAddress) else {
             state = .passing(requestEnded: false, responseEnded: false)
             forward(.head(head), context: context)
             return
