@@ -160,4 +160,63 @@ struct HedgingTests {
             }
         }
     }
+
+    /// A stream is hedged on its first token: a first model slow to send one is raced by the
+    /// next; the client hears one model only (no `fallback` event, every partial from the winner)
+    /// and the slow call is cancelled, listed as `hedged`.
+    @Test func aStreamIsHedgedOnItsFirstToken() async throws {
+        let fake = FakeProvider(default: .answer(["label": "negative", "score": -0.5]))
+        fake.set(.slowFirstToken(milliseconds: 3_000, ["label": "positive", "score": 0.9]), forModel: "gpt-4o-mini")
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain, fallback: "fallback: { timeout: 10s, hedge_after: 200ms }")], fakePort: port,
+                configExtra: "hedge_budget: 100%", environment: Self.keys, circuitBreaker: "{ failures: 1, open_for: 60s }"
+            ) { client, gateway in
+                let started = ContinuousClock.now
+                let answer = try await client.stream("/v1/sentiment", json: Self.input)
+                #expect(ContinuousClock.now - started < .milliseconds(2_000), "the slow first token was waited for")
+                #expect(answer.status == 200)
+                #expect(!answer.names.contains("fallback"))
+                #expect(answer.last?["model"] == "backup/gpt-4o")
+                #expect(answer.last?["output"]?["label"] == "negative")
+                #expect(!answer.partials.isEmpty)
+                #expect(answer.partials.allSatisfy { $0["label"] == nil || $0["label"] == "negative" || $0["label"]?.stringValue?.hasPrefix("neg") == true })
+                #expect(try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="won"}"#) == 1)
+                #expect(try await Self.metric(client, #"promptc_model_attempts_total{model="openai/gpt-4o-mini",outcome="hedged"}"#) == 1)
+                if case .closed = gateway.runtime.breakers.state(of: "openai/gpt-4o-mini") {} else {
+                    Issue.record("a cancelled call marked its circuit")
+                }
+            }
+        }
+    }
+
+    /// The first token, not the first whole answer, decides a hedged stream: the first model's
+    /// token comes after the hedge started but before the hedge's, so the stream is the first
+    /// model's, and the hedge is cut off at that token, not when the first model's answer ends
+    /// (its stream takes 700 ms more), and none of its answer reaches the client.
+    @Test func theFirstTokenClaimsTheStream() async throws {
+        let fake = FakeProvider()
+        fake.set(.slowFirstToken(milliseconds: 300, ["label": "positive", "score": 0.9]), forModel: "gpt-4o-mini")
+        fake.set(.slowFirstToken(milliseconds: 700, ["label": "negative", "score": -0.5]), forModel: "gpt-4o")
+        let logs = LogCapture()
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain, fallback: "fallback: { timeout: 10s, hedge_after: 100ms }")], fakePort: port,
+                configExtra: "hedge_budget: 100%", environment: Self.keys, logs: logs
+            ) { client, _ in
+                let answer = try await client.stream("/v1/sentiment", json: Self.input)
+                #expect(answer.status == 200)
+                #expect(answer.last?["model"] == "openai/gpt-4o-mini")
+                #expect(answer.last?["output"]?["label"] == "positive")
+                #expect(!answer.partials.contains { $0["label"]?.stringValue?.hasPrefix("neg") == true }, "the hedge's answer reached the client")
+                #expect(fake.received.map { $0.body["model"]?.stringValue } == ["gpt-4o-mini", "gpt-4o"], "no hedge was sent")
+                #expect(try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="lost"}"#) == 1)
+            }
+        }
+        // The hedge's call ended about 300 ms after it began (the first model's first token), not
+        // about 1,000 ms after (the first model's last).
+        let line = try #require(logs.text.split(separator: "\n").first { $0.contains("attempt failed") && $0.contains("model=backup/gpt-4o") })
+        let ms = try #require(line.split(separator: " ").first { $0.hasPrefix("ms=") }.flatMap { Int($0.dropFirst(3)) })
+        #expect(ms < 700, "\(line)")
+    }
 }

@@ -59,11 +59,11 @@ struct FallbackChain: Sendable {
     /// The gateway's `hedge_budget`; nil: this chain never hedges.
     var hedgeBudget: HedgeBudget?
 
-    /// `affinity` keeps one consumer on one member of a `hash` pool. `hedging: false` turns
-    /// hedging off for this request (a stream, whose client must get one model's tokens).
+    /// `affinity` keeps one consumer on one member of a `hash` pool. `streamed`: the attempts
+    /// stream to the client, so a hedged race is won by the first token (`StreamGate`).
     func run<Output: Sendable>(
         _ attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage), affinity: ChainAffinity = "",
-        hedging: Bool = true, onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }
+        streamed: Bool = false, onAttempt: @Sendable (AttemptRecord) -> Void = { _ in }
     ) async throws -> ChainResult<Output> {
         let clock = ContinuousClock()
         var decisions = ChainDecisions(
@@ -98,8 +98,9 @@ struct FallbackChain: Sendable {
                     continue
                 }
                 hedgeBudget?.countCall()
-                if hedging, let hedgeBudget, !decisions.hasCalled, let wait = hedgeWait(lease.target) {
-                    let race = HedgedRace(chain: self, budget: hedgeBudget, affinity: affinity, attempt: attempt)
+                if let hedgeBudget, !decisions.hasCalled, let wait = hedgeWait(lease.target) {
+                    let race = HedgedRace(
+                        chain: self, budget: hedgeBudget, affinity: affinity, attempt: attempt, gate: streamed ? StreamGate() : nil)
                     switch await race.run(first: lease, step: index, timeout: timeout, hedgeAfter: wait, decisions: &decisions) {
                     case .answered(let result):
                         return result

@@ -1,14 +1,19 @@
+import Synchronization
+
 /// A request's first call raced against a hedge (gateway-contract.md, Tail latency; "The Tail at
-/// Scale"): when the first call has not answered by `hedge_after`, one more starts on the next
-/// model of the chain (or, for a pool, another member), if the hedge budget has room and that
-/// model's circuit lets a call through. The first answer wins; the other call is cancelled,
-/// listed as `hedged`, and leaves no mark on its circuit. If the first call fails before the
-/// hedge is due, no hedge starts and the chain goes on as it would have without hedging.
+/// Scale"): when the first call has not answered by `hedge_after` (for a stream: has not sent
+/// its first token), one more starts on the next model of the chain (or, for a pool, another
+/// member), if the hedge budget has room and that model's circuit lets a call through. The first
+/// answer (for a stream: the first token, through `StreamGate`) wins; the other call is
+/// cancelled, listed as `hedged`, and leaves no mark on its circuit. If the first call fails
+/// before a hedge starts, the chain goes on as it would have without hedging.
 struct HedgedRace<Output: Sendable> {
     let chain: FallbackChain
     let budget: HedgeBudget
     let affinity: ChainAffinity
     let attempt: @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage)
+    /// For a streamed request: which call the client hears.
+    var gate: StreamGate?
 
     enum Outcome {
         case answered(ChainResult<Output>)
@@ -20,6 +25,8 @@ struct HedgedRace<Output: Sendable> {
 
     private enum Event: Sendable {
         case hedgeDue
+        /// A streamed call sent the first token.
+        case claimed(slot: Int)
         case ended(slot: Int, Result<(Output, TokenUsage), AttemptFailure>, ms: Int)
     }
 
@@ -35,17 +42,26 @@ struct HedgedRace<Output: Sendable> {
         let clock = ContinuousClock()
         var calls = [Call(lease: first, step: step)]
         var winner: (slot: Int, value: (Output, TokenUsage))?
-        let attempt = self.attempt
+        // Each call runs in a task of its own, so that the loser alone can be cancelled when the
+        // winner's first token comes.
+        let tasks = SlotTasks<Result<(Output, TokenUsage), AttemptFailure>>()
+        let (attempt, gate) = (self.attempt, self.gate)
         return await withTaskGroup(of: Event.self) { group in
             func start(_ slot: Int, _ target: ChainStep, _ timeout: Duration) {
                 group.addTask {
                     let started = clock.now
-                    do throws(AttemptFailure) {
-                        let value = try await attempt(target, timeout)
-                        return .ended(slot: slot, .success(value), ms: (clock.now - started).milliseconds)
-                    } catch {
-                        return .ended(slot: slot, .failure(error), ms: (clock.now - started).milliseconds)
+                    let task = Task {
+                        await HedgeStreamSlot.$current.withValue(gate.map { ($0, slot) }) { () async -> Result<(Output, TokenUsage), AttemptFailure> in
+                            do throws(AttemptFailure) {
+                                return .success(try await attempt(target, timeout))
+                            } catch {
+                                return .failure(error)
+                            }
+                        }
                     }
+                    tasks.tasks.withLock { $0[slot] = task }
+                    let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+                    return .ended(slot: slot, result, ms: (clock.now - started).milliseconds)
                 }
             }
             start(0, first.target, timeout)
@@ -53,18 +69,28 @@ struct HedgedRace<Output: Sendable> {
                 try? await Task.sleep(for: hedgeAfter)
                 return .hedgeDue
             }
+            if let gate {
+                group.addTask {
+                    for await slot in gate.claimed { return .claimed(slot: slot) }
+                    return .hedgeDue
+                }
+            }
             while let event = await group.next() {
                 switch event {
                 case .hedgeDue:
-                    // Only while the first call is still out, and only once.
-                    guard winner == nil, calls.count == 1, calls[0].ended == nil, !Task.isCancelled,
+                    // Only while the first call is still out (for a stream: has sent nothing), and once.
+                    guard winner == nil, calls.count == 1, calls[0].ended == nil, !Task.isCancelled, gate?.startHedge() ?? true,
                         let (lease, index, hedgeTimeout) = hedge(after: first, step: step, decisions: decisions, now: clock.now)
                     else { continue }
                     calls.append(Call(lease: lease, step: index))
                     start(1, lease.target, hedgeTimeout)
+                case .claimed(let slot):
+                    // The stream is this call's: the other one is cut off now.
+                    for (other, task) in tasks.tasks.withLock({ $0 }) where other != slot { task.cancel() }
                 case .ended(let slot, let result, let ms):
+                    let owner = gate?.owner
                     switch result {
-                    case _ where winner != nil:
+                    case _ where winner != nil || (owner != nil && owner != slot):
                         // The loser: cancelled, or done too late. It says nothing about its model.
                         calls[slot].lease.end(.neutral)
                         calls[slot].ended = (AttemptRecord.hedged, ms)
@@ -86,6 +112,10 @@ struct HedgedRace<Output: Sendable> {
                         if failure.failureClass == .timeout { calls[slot].lease.target.latency.recordSlowFailure(ms) }
                         calls[slot].ended = (failure.failureClass.rawValue, ms)
                         calls[slot].failure = failure
+                    }
+                    if calls.allSatisfy({ $0.ended != nil }) {
+                        gate?.finish()
+                        group.cancelAll()
                     }
                 }
             }
@@ -120,4 +150,9 @@ struct HedgedRace<Output: Sendable> {
         budget.refund()
         return nil
     }
+}
+
+/// The task of each call of a race, by slot.
+private final class SlotTasks<Value: Sendable>: Sendable {
+    let tasks = Mutex<[Int: Task<Value, Never>]>([:])
 }

@@ -44,10 +44,10 @@ struct ChatPipeline: Sendable {
         let caller = self.caller
         let result = try await runtime.run(
             target.chain, label: target.recordName, metrics: metrics[target.recordName], requestID: requestID,
-            affinity: ChainAffinity(consumer: consumer?.consumer.name ?? requestID, client: outcome.client), hedging: progress == nil, trace: outcome.trace,
+            affinity: ChainAffinity(consumer: consumer?.consumer.name ?? requestID, client: outcome.client), streamed: progress != nil, trace: outcome.trace,
             onAttempt: { record in outcome.update { $0.attempts.append(record) } }
         ) { (step, timeout) throws(AttemptFailure) in
-            let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
+            let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: HedgeStreamSlot.wrap($0)) }
             let answer = try await caller.call(
                 step, chat, timeout: timeout, streaming: streaming, label: target.recordName, requestID: requestID, trace: outcome.trace)
             return (answer, answer.usage)

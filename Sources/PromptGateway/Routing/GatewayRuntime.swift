@@ -50,10 +50,10 @@ final class GatewayRuntime: Sendable {
         let policy = endpoint.chain.policy
         let end = ContinuousClock.now + .milliseconds(policy.deadlineMs)
         return try await run(
-            endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, hedging: progress == nil,
+            endpoint.chain, label: endpoint.name, metrics: metrics, requestID: requestID, affinity: affinity, streamed: progress != nil,
             trace: trace, onAttempt: onAttempt
         ) { [self] (step, timeout) throws(AttemptFailure) in
-            let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: $0) }
+            let streaming = progress.map { StreamedAttempt(policy: policy, timeout: timeout, end: end, progress: HedgeStreamSlot.wrap($0)) }
             return try await attempt(
                 step, call, timeout: timeout, endpoint: endpoint, requestID: requestID, eventLoop: eventLoop, streaming: streaming, trace: trace)
         }
@@ -63,12 +63,12 @@ final class GatewayRuntime: Sendable {
     /// and of the answer: for prompt endpoints and model groups alike. `label` names the
     /// endpoint (or `chat:GROUP`) in logs.
     func run<Output: Sendable>(
-        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: ChainAffinity, hedging: Bool,
+        _ chain: FallbackChain, label: String, metrics: EndpointMetrics?, requestID: String, affinity: ChainAffinity, streamed: Bool,
         trace: RequestTrace?,
         onAttempt: @escaping @Sendable (AttemptRecord) -> Void,
         attempt: @escaping @Sendable (ChainStep, Duration) async throws(AttemptFailure) -> (Output, TokenUsage)
     ) async throws -> ChainResult<Output> {
-        let answer = try await chain.run(attempt, affinity: affinity, hedging: hedging, onAttempt: { [self] record in
+        let answer = try await chain.run(attempt, affinity: affinity, streamed: streamed, onAttempt: { [self] record in
             onAttempt(record)
             observe(record, label: label, requestID: requestID, metrics: metrics)
             if !record.isCall { trace?.skipped(record) }
