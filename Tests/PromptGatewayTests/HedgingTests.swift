@@ -31,10 +31,11 @@ struct HedgingTests {
 
     /// Most calls fast, a tenth very slow: with `hedge_after`, no request waits for a slow call,
     /// the slow call is cancelled, listed as `hedged`, and leaves no mark on its circuit (which
-    /// opens at one failure here).
+    /// opens at one failure here). A whole suite on two busy cores can make a fast call slow too:
+    /// the figures allow for a hedge more, never for a slow call waited out.
     @Test func noRequestWaitsForASlowCall() async throws {
         let fake = FakeProvider()
-        fake.setLatencies(Array(repeating: 10, count: 9) + [3_000], forModel: "gpt-4o-mini")
+        fake.setLatencies(Array(repeating: 10, count: 9) + [5_000], forModel: "gpt-4o-mini")
         fake.setLatencies([10], forModel: "gpt-4o")
         try await withFake(fake) { port in
             try await withGateway(
@@ -44,17 +45,19 @@ struct HedgingTests {
                 let answers = try await Self.post(client, 30)
                 #expect(answers.allSatisfy { $0.status == 200 })
                 let slowest = answers.map(\.ms).max() ?? 0
-                #expect(slowest < 2_000, "a request waited for a slow call: \(answers.map(\.ms))")
-                #expect(answers.filter { $0.model == "backup/gpt-4o" }.count == 3)
-                #expect(try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="won"}"#) == 3)
-                #expect(try await Self.metric(client, #"promptc_model_attempts_total{model="openai/gpt-4o-mini",outcome="hedged"}"#) == 3)
+                #expect(slowest < 4_000, "a request waited for a slow call: \(answers.map(\.ms))")
+                let won = try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="won"}"#)
+                let lost = try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="lost"}"#)
+                #expect(won >= 3, "each of the 3 slow calls was hedged, and the hedge won")
+                #expect(answers.filter { $0.model == "backup/gpt-4o" }.count == won)
+                #expect(try await Self.metric(client, #"promptc_model_attempts_total{model="openai/gpt-4o-mini",outcome="hedged"}"#) == won)
                 if case .closed = gateway.runtime.breakers.state(of: "openai/gpt-4o-mini") {} else {
                     Issue.record("a cancelled call marked its circuit")
                 }
-                // The slow calls were cancelled at the provider, not left to run.
+                // Each hedged request's other call was cancelled at the provider, not left to run.
                 let deadline = ContinuousClock.now + .seconds(5)
-                while fake.cancelled < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                #expect(fake.cancelled == 3)
+                while fake.cancelled < won + lost, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(fake.cancelled == won + lost)
             }
         }
     }
@@ -130,7 +133,9 @@ struct HedgingTests {
                 let answers = try await Self.post(client, 30)
                 #expect(answers[5].model == "openai/gpt-4o-mini" && answers[5].ms >= 700, "hedged before 20 calls were known")
                 #expect(answers[25].model == "backup/gpt-4o" && answers[25].ms < 1_500, "not hedged at the p95: \(answers[25])")
-                #expect(answers.filter { $0.model == "backup/gpt-4o" }.count == 1)
+                // None before the window had 20 calls (a busy machine may make a fast call
+                // slower than the p95 after that, and it would be hedged too).
+                #expect(answers.prefix(20).allSatisfy { $0.model == "openai/gpt-4o-mini" })
             }
         }
     }
@@ -151,7 +156,7 @@ struct HedgingTests {
                 environment: Self.keys
             ) { client, _ in
                 let answers = try await Self.post(client, 6)
-                #expect(answers.allSatisfy { $0.status == 200 && $0.model == "backup/gpt-4o" && $0.ms < 800 }, "\(answers)")
+                #expect(answers.allSatisfy { $0.status == 200 && $0.model == "backup/gpt-4o" && $0.ms < 900 }, "\(answers)")
                 // Every call that went to the slow member first was hedged to the other one.
                 let won = try await Self.metric(client, #"promptc_hedges_total{endpoint="sentiment",outcome="won"}"#)
                 #expect(won >= 1)
