@@ -54,10 +54,11 @@ struct HedgingTests {
                 if case .closed = gateway.runtime.breakers.state(of: "openai/gpt-4o-mini") {} else {
                     Issue.record("a cancelled call marked its circuit")
                 }
-                // Each hedged request's other call was cancelled at the provider, not left to run.
+                // The three 5-second calls were cut off at the provider, not left to run. (A fast
+                // call that lost a race may have finished before it could be cut off.)
                 let deadline = ContinuousClock.now + .seconds(5)
-                while fake.cancelled < won + lost, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                #expect(fake.cancelled == won + lost)
+                while fake.cancelled < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(fake.cancelled >= 3 && fake.cancelled <= won + lost, "\(fake.cancelled) cancelled, \(won + lost) hedged")
             }
         }
     }
