@@ -12,7 +12,9 @@ public struct AddressRange: Sendable, Hashable {
         let bits = address.count * 8
         var prefix = bits
         if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...bits).contains(length), parts[1].allSatisfy(\.isASCII) else { return nil }
+            guard (1...3).contains(parts[1].count), parts[1].allSatisfy({ ("0"..."9").contains($0) }), let length = Int(parts[1]),
+                (0...bits).contains(length)
+            else { return nil }
             prefix = length
         }
         network = Self.masked(address, prefix)

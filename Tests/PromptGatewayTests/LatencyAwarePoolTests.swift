@@ -108,7 +108,7 @@ struct LatencyAwarePoolTests {
         let v6 = try #require(AddressRange("fd00::/8"))
         #expect(v6.contains("fd12:3456::1") && !v6.contains("fe80::1") && !v6.contains("10.0.0.1"))
         #expect(try #require(AddressRange("2001:db8::1")).contains("2001:0db8:0:0:0:0:0:1"))
-        for bad in ["10.0.0.0/33", "300.1.1.1", "10.0.0", "::1::2", "fd00::/129", "host.example", ""] {
+        for bad in ["10.0.0.0/33", "10.0.0.0/+8", "300.1.1.1", "10.0.0", "::1::2", "fd00::/129", "host.example", ""] {
             #expect(AddressRange(bad) == nil, "\(bad)")
         }
     }

@@ -26,25 +26,35 @@ struct OTLPTraceTests {
         "00-\(span.traceID)-\(span.spanID)-01"
     }
 
-    @Test func aRequestThatFellBackIsASpanWithAChildPerAttempt() async throws {
-        let receiver = OTLPReceiver()
-        let fake = FakeProvider()
+    /// A gateway on `Self.chain` exporting to a receiver on loopback, its first model failing its
+    /// first call with 500, while `body` runs.
+    static func withTracedGateway(
+        _ receiver: OTLPReceiver, _ fake: FakeProvider, configExtra: String = "", circuitBreaker: String = "{ failures: 3, open_for: 1s }",
+        _ body: (GatewayClient) async throws -> Void
+    ) async throws {
         fake.enqueue(.status(500))
         try await withRunning({ receiver.makeApplication(onPort: $0) }) { receiverPort in
             try await withFake(fake) { port in
                 try await withGateway(
-                    specs: [sentimentSpec(models: Self.chain)], fakePort: port, environment: Self.environment(receiverPort: receiverPort)
-                ) { client, _ in
-                    let answer = try await client.post(
-                        "/v1/sentiment", json: #"{"text": "I loved it"}"#,
-                        headers: [("content-type", "application/json"), ("traceparent", "00-\(Self.clientTrace)-\(Self.clientSpan)-01")])
-                    #expect(answer.status == 200)
-                    #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
-                    #expect(try await client.get("/nowhere/at/all").status == 404)
-                    try await receiver.waitFor("the requests' spans") { spans in
-                        spans.count { $0.traceID == Self.clientTrace } == 3 && spans.contains { $0.int("http.response.status_code") == 404 }
-                    }
-                }
+                    specs: [sentimentSpec(models: Self.chain)], fakePort: port, configExtra: configExtra,
+                    environment: Self.environment(receiverPort: receiverPort), circuitBreaker: circuitBreaker
+                ) { client, _ in try await body(client) }
+            }
+        }
+    }
+
+    @Test func aRequestThatFellBackIsASpanWithAChildPerAttempt() async throws {
+        let receiver = OTLPReceiver()
+        let fake = FakeProvider()
+        try await Self.withTracedGateway(receiver, fake) { client in
+            let answer = try await client.post(
+                "/v1/sentiment", json: #"{"text": "I loved it"}"#,
+                headers: [("content-type", "application/json"), ("traceparent", "00-\(Self.clientTrace)-\(Self.clientSpan)-01")])
+            #expect(answer.status == 200)
+            #expect(answer.header("x-promptc-model") == "backup/gpt-4o-mini")
+            #expect(try await client.get("/nowhere/at/all").status == 404)
+            try await receiver.waitFor("the requests' spans") { spans in
+                spans.count { $0.traceID == Self.clientTrace } == 3 && spans.contains { $0.int("http.response.status_code") == 404 }
             }
         }
         // A path that names no endpoint is the client's text: it is an attribute, not the span's name.
@@ -82,25 +92,19 @@ struct OTLPTraceTests {
     @Test func aStreamedChatCompletionAndASkippedModel() async throws {
         let receiver = OTLPReceiver()
         let fake = FakeProvider()
-        fake.enqueue(.status(500))
-        try await withRunning({ receiver.makeApplication(onPort: $0) }) { receiverPort in
-            try await withFake(fake) { port in
-                try await withGateway(
-                    specs: [sentimentSpec(models: Self.chain)], fakePort: port,
-                    configExtra: "model_groups:\n  fast: { models: [openai/gpt-4o-mini, backup/gpt-4o-mini] }",
-                    environment: Self.environment(receiverPort: receiverPort), circuitBreaker: "{ failures: 1, open_for: 60s }"
-                ) { client, _ in
-                    let body = #"{"model": "fast", "stream": true, "messages": [{"role": "user", "content": "hi"}]}"#
-                    let first = try await client.post("/v1/chat/completions", json: body)
-                    #expect(first.status == 200)
-                    #expect(first.text.contains("[DONE]"))
-                    // The first model's circuit is now open: the second request skips it.
-                    let second = try await client.post("/v1/chat/completions", json: body)
-                    #expect(second.status == 200)
-                    try await receiver.waitFor("both requests' spans") { spans in
-                        spans.count { $0.kind == 2 } == 2 && spans.count == 6
-                    }
-                }
+        try await Self.withTracedGateway(
+            receiver, fake, configExtra: "model_groups:\n  fast: { models: [openai/gpt-4o-mini, backup/gpt-4o-mini] }",
+            circuitBreaker: "{ failures: 1, open_for: 60s }"
+        ) { client in
+            let body = #"{"model": "fast", "stream": true, "messages": [{"role": "user", "content": "hi"}]}"#
+            let first = try await client.post("/v1/chat/completions", json: body)
+            #expect(first.status == 200)
+            #expect(first.text.contains("[DONE]"))
+            // The first model's circuit is now open: the second request skips it.
+            let second = try await client.post("/v1/chat/completions", json: body)
+            #expect(second.status == 200)
+            try await receiver.waitFor("both requests' spans") { spans in
+                spans.count { $0.kind == 2 } == 2 && spans.count == 6
             }
         }
         let requests = receiver.spans.filter { $0.kind == 2 }.sorted { $0.startNanoseconds < $1.startNanoseconds }

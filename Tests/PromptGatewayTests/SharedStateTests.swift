@@ -213,32 +213,17 @@ struct SharedStateTests {
     /// replica finds it within a few probes, makes its schema, and counts there from then on.
     @Test func aDatabaseThatComesBackIsUsedAgain() async throws {
         guard let url = TestPostgres.url() else { return }
-        let name = "promptc_t_late_" + String(UInt64.random(in: .min ... .max), radix: 16)
-        var parts = try #require(URLComponents(string: url))
-        parts.path = "/" + name
-        let late = try #require(parts.string)
-        let fake = FakeProvider()
-        let config = Self.config(database: late, limits: "rate_limit: 100/h")
-        let admin = try await TestPostgres.connect(url)
-        let logger = Logger(label: "test")
-        do {
-            try await Self.comeBack(name, url: late, admin: admin, fake: fake, config: config)
-        } catch {
-            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
-            try? await admin.close()
-            throw error
+        try await TestPostgres.withLateDatabase(url) { late, create in
+            try await Self.comeBack(create: create, fake: FakeProvider(), config: Self.config(database: late, limits: "rate_limit: 100/h"))
         }
-        _ = try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
-        try await admin.close()
     }
 
-    private static func comeBack(_ name: String, url late: String, admin: PostgresConnection, fake: FakeProvider, config: String) async throws {
-        let logger = Logger(label: "test")
+    private static func comeBack(create: () async throws -> Void, fake: FakeProvider, config: String) async throws {
         try await withFake(fake) { port in
             try await withGateway(specs: specs, fakePort: port, configExtra: config) { client, _ in
                 #expect(try await client.get("/readyz").body["shared_database"] == "away")
                 #expect(try await post(client).status == 200)
-                try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+                try await create()
                 let deadline = ContinuousClock.now + .seconds(20)
                 while try await client.get("/readyz").body["shared_database"] != "up", ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(100))

@@ -46,4 +46,26 @@ enum TestPostgres {
             throw error
         }
     }
+
+    /// Runs `body` with the URL of a database that does not exist yet, and a call that creates
+    /// it (a database that comes back, or starts after promptc); dropped afterwards.
+    static func withLateDatabase<T>(_ url: String, _ body: (_ late: String, _ create: () async throws -> Void) async throws -> T) async throws -> T {
+        let name = "promptc_t_late_" + String(UInt64.random(in: .min ... .max), radix: 16)
+        var parts = try #require(URLComponents(string: url))
+        parts.path = "/" + name
+        let late = try #require(parts.string)
+        let admin = try await connect(url)
+        let logger = Logger(label: "test.postgres")
+        let drop = PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        do {
+            let result = try await body(late) { _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
+            _ = try await admin.query(drop, logger: logger)
+            try await admin.close()
+            return result
+        } catch {
+            _ = try? await admin.query(drop, logger: logger)
+            try? await admin.close()
+            throw error
+        }
+    }
 }

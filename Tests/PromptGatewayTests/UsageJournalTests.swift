@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import PostgresNIO
 import Testing
 @testable import PromptGateway
 
@@ -89,13 +88,8 @@ struct UsageJournalTests {
     /// those of the requests answered meanwhile, and a killed predecessor's from the journal.
     @Test func aGatewayStartedWhileItsDatabaseIsAwayWritesEverythingOnceItIsBack() async throws {
         guard let url = TestPostgres.url() else { return }
-        let name = "promptc_t_away_" + String(UInt64.random(in: .min ... .max), radix: 16)
-        var parts = try #require(URLComponents(string: url))
-        parts.path = "/" + name
-        let late = try #require(parts.string)
-        let admin = try await TestPostgres.connect(url)
         let logger = Logger(label: "test")
-        do {
+        try await TestPostgres.withLateDatabase(url) { late, create in
             try await Self.withDirectory { directory in
                 var gone: UsageJournal? = try UsageJournal(directory: directory, logger: logger)
                 for index in 0..<3 { gone?.append(UsageJournal.line(Self.record(index))) }
@@ -103,7 +97,7 @@ struct UsageJournalTests {
                 let logs = LogCapture()
                 let store = try await UsageStores.openForServing(late, logger: logs.logger())
                 // The server's own words, not PostgresNIO's generic sentence.
-                #expect(logs.hasLine(with: "the usage database does not answer yet", "promptc_t_away_", "does not exist"), "\(logs.text)")
+                #expect(logs.hasLine(with: "the usage database does not answer yet", "promptc_t_late_", "does not exist"), "\(logs.text)")
                 let journal = try UsageJournal(directory: directory, logger: logger)
                 try await withFake(FakeProvider()) { port in
                     try await withGateway(
@@ -112,7 +106,7 @@ struct UsageJournalTests {
                     ) { client, _ in
                         for _ in 0..<3 { #expect(try await client.post("/v1/sentiment", json: #"{"text": "hi"}"#).status == 200) }
                         #expect(logs.hasLine(with: "usage records in the journal could not be written yet"))
-                        _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+                        try await create()
                         let deadline = ContinuousClock.now + .seconds(20)
                         while (try? await store.records(sinceMs: 0).count) != 6, ContinuousClock.now < deadline {
                             try await Task.sleep(for: .milliseconds(100))
@@ -123,13 +117,7 @@ struct UsageJournalTests {
                     }
                 }
             }
-        } catch {
-            _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
-            try? await admin.close()
-            throw error
         }
-        _ = try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
-        try await admin.close()
     }
 
     /// The recorder journals each record before queueing it and settles what it wrote.

@@ -18,12 +18,28 @@ struct ChainAffinity: Sendable, ExpressibleByStringLiteral {
         self.init(consumer: consumer)
     }
 
-    /// The text to hash for `hashBy`; the consumer when the request has no such address or header.
-    func key(_ hashBy: PoolDefinition.HashBy) -> String {
-        switch hashBy {
+    /// What a pool hashes by, its header name parsed once, when routes load.
+    enum HashKey: Sendable {
+        case consumer
+        case clientIP
+        case header(HTTPField.Name)
+
+        init(_ hashBy: PoolDefinition.HashBy) {
+            switch hashBy {
+            case .consumer: self = .consumer
+            case .clientIP: self = .clientIP
+            // The compiler lets only a token through; anything else falls back to the consumer.
+            case .header(let name): self = HTTPField.Name(name).map { .header($0) } ?? .consumer
+            }
+        }
+    }
+
+    /// The text to hash; the consumer when the request has no such address or header.
+    func key(_ hashKey: HashKey) -> String {
+        switch hashKey {
         case .consumer: consumer
         case .clientIP: client.address ?? consumer
-        case .header(let name): HTTPField.Name(name).flatMap { client.headers[$0] } ?? consumer
+        case .header(let name): client.headers[name] ?? consumer
         }
     }
 }

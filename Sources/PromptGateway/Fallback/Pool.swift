@@ -10,7 +10,7 @@ final class Pool: Sendable {
     let strategy: PoolDefinition.Strategy
     let members: [ChainStep]
     /// What `hash` goes by.
-    let hashBy: PoolDefinition.HashBy
+    let hashKey: ChainAffinity.HashKey
     private let weights: [Int]
 
     private struct State {
@@ -23,7 +23,7 @@ final class Pool: Sendable {
     private let state: Mutex<State>
 
     init(name: String, strategy: PoolDefinition.Strategy, members: [ChainStep], weights: [Int], hashBy: PoolDefinition.HashBy = .consumer) {
-        self.hashBy = hashBy
+        hashKey = ChainAffinity.HashKey(hashBy)
         self.name = name
         self.strategy = strategy
         self.members = members
@@ -72,7 +72,7 @@ final class Pool: Sendable {
             }
             return (0..<count).map { (start + $0) % count }
         case .hash:
-            let start = Int(Self.fnv1a(affinity.key(hashBy)) % UInt64(count))
+            let start = Int(Self.fnv1a(affinity.key(hashKey)) % UInt64(count))
             return (0..<count).map { (start + $0) % count }
         case .leastBusy:
             let inFlight = state.withLock { $0.inFlight }
