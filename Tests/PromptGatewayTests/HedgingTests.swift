@@ -225,4 +225,89 @@ struct HedgingTests {
         let ms = try #require(line.split(separator: " ").first { $0.hasPrefix("ms=") }.flatMap { Int($0.dropFirst(3)) })
         #expect(ms < 700, "\(line)")
     }
+
+    /// Both calls of a race are paid for ("both calls' tokens and costs are recorded"): the usage
+    /// record, the consumer's budget and the token metrics count the answer's tokens and the
+    /// cut-off call's, each at its own model's price. The cut-off call never reports its tokens:
+    /// it counts the prompt it was sent (the answer's 11 input tokens) and no output.
+    @Test func bothCallsOfARaceArePaidFor() async throws {
+        let fake = FakeProvider()
+        fake.setLatencies([3_000], forModel: "gpt-4o-mini")
+        fake.setLatencies([10], forModel: "gpt-4o")
+        let file = TemporarySQLiteFile("promptc-hedge-usage")
+        defer { file.remove() }
+        let key = "pc_hedge-usage-key"
+        let headers = [("content-type", "application/json"), ("x-api-key", key)]
+        // The answer: 11 × 10 + 7 × 20 = 250 millionths of a dollar; the cut-off call 11 × 1.
+        // The budget of 260 is past after one request only if both are counted.
+        let config = """
+            hedge_budget: 100%
+            pricing:
+              openai/gpt-4o-mini: { input: 1, output: 2 }
+              backup/gpt-4o: { input: 10, output: 20 }
+            consumers:
+              - name: app
+                key_sha256: \(ConsumerKey.sha256Hex(of: key))
+                budget: { usd: 0.00026, per: month }
+            """
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain, fallback: "fallback: { timeout: 10s, hedge_after: 100ms }")], fakePort: port,
+                configExtra: config, environment: Self.keys, usageStore: try SQLiteUsageStore(path: file.path)
+            ) { client, _ in
+                let hedged = try await client.post("/v1/sentiment", json: Self.input, headers: headers)
+                #expect(hedged.status == 200 && hedged.header("x-promptc-model") == "backup/gpt-4o")
+                #expect(try await client.post("/v1/sentiment", json: Self.input, headers: headers).status == 402)
+                #expect(try await Self.metric(client, #"promptc_tokens_total{model="openai/gpt-4o-mini",kind="input"}"#) == 11)
+                #expect(try await Self.metric(client, #"promptc_tokens_total{model="openai/gpt-4o-mini",kind="output"}"#) == 0)
+                #expect(try await Self.metric(client, #"promptc_tokens_total{model="backup/gpt-4o",kind="input"}"#) == 11)
+            }
+        }
+        let reader = try await UsageStores.open(file.path)
+        let records = try await reader.records(sinceMs: 0)
+        await reader.close()
+        let record = try #require(records.first { $0.status == 200 })
+        #expect(record.model == "backup/gpt-4o" && record.attempts == 2)
+        #expect(record.inputTokens == 22 && record.outputTokens == 7)
+        #expect(abs(record.costUSD - 261e-6) < 1e-12, "\(record.costUSD)")
+    }
+
+    /// The OpenAI-compatible API's `stream: true` is hedged on the first token as a prompt
+    /// endpoint's stream is: a model group whose first model is slow to send one answers from
+    /// the next, in chunks of that model's text only, without waiting for the slow one.
+    @Test func aChatCompletionStreamIsHedgedOnItsFirstToken() async throws {
+        let fake = FakeProvider(default: .text("Hello from the hedge"))
+        fake.set(.slowFirstToken(milliseconds: 3_000, ["slow": true]), forModel: "gpt-4o-mini")
+        let groups = """
+            hedge_budget: 100%
+            model_groups:
+              chat:
+                models: [openai/gpt-4o-mini, backup/gpt-4o]
+                fallback: { timeout: 10s, hedge_after: 200ms }
+            """
+        try await withFake(fake) { port in
+            try await withGateway(
+                specs: [sentimentSpec(models: Self.chain)], fakePort: port, configExtra: groups, environment: Self.keys,
+                circuitBreaker: "{ failures: 1, open_for: 60s }"
+            ) { client, gateway in
+                let started = ContinuousClock.now
+                let answer = try await client.post(
+                    "/v1/chat/completions", json: #"{"model": "chat", "stream": true, "messages": [{"role": "user", "content": "hi"}]}"#)
+                #expect(ContinuousClock.now - started < .milliseconds(2_000), "the slow first token was waited for")
+                #expect(answer.status == 200)
+                let events = answer.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+                #expect(events.last == "data: [DONE]")
+                let chunks = events.dropLast().compactMap { try? JSONParser.parse(String($0.dropFirst(6))) }
+                let text = chunks.compactMap { $0["choices"]?[0]?["delta"]?["content"]?.stringValue }.joined()
+                #expect(text == "Hello from the hedge")
+                #expect(fake.received.map { $0.body["model"]?.stringValue } == ["gpt-4o-mini", "gpt-4o"])
+                let metrics = try await client.get("/metrics").text
+                #expect(metrics.contains(#"promptc_hedges_total{endpoint="chat:chat",outcome="won"} 1"#), "\(metrics.split(separator: "\n").filter { $0.hasPrefix("promptc_hedges") })")
+                #expect(try await Self.metric(client, #"promptc_model_attempts_total{model="openai/gpt-4o-mini",outcome="hedged"}"#) == 1)
+                if case .closed = gateway.runtime.breakers.state(of: "openai/gpt-4o-mini") {} else {
+                    Issue.record("a cancelled call marked its circuit")
+                }
+            }
+        }
+    }
 }

@@ -23,7 +23,11 @@ struct ChainResult<Output: Sendable>: Sendable {
     var attempts: [AttemptRecord]
     /// For a hedged request: whether the hedge's answer won.
     var hedge: HedgeOutcome?
+    /// The call that lost a hedged race, with the tokens it used as far as they can be known.
+    var hedgeLoser: CallUsage?
     var calls: Int { attempts.count { $0.isCall } }
+    /// The call that answered, as the request pays for it.
+    var answered: CallUsage { CallUsage(model: model, tokens: usage) }
 }
 
 /// How a hedged request ended, for `promptc_hedges_total{outcome}`.

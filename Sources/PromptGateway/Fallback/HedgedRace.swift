@@ -36,6 +36,8 @@ struct HedgedRace<Output: Sendable> {
         var step: Int
         var ended: (outcome: String, ms: Int)?
         var failure: AttemptFailure?
+        /// The tokens of a call that answered, even too late to win.
+        var tokens: TokenUsage?
     }
 
     func run(first: Lease, step: Int, timeout: Duration, hedgeAfter: Duration, decisions: inout ChainDecisions) async -> Outcome {
@@ -94,6 +96,7 @@ struct HedgedRace<Output: Sendable> {
                         // The loser: cancelled, or done too late. It says nothing about its model.
                         calls[slot].lease.end(.neutral)
                         calls[slot].ended = (AttemptRecord.hedged, ms)
+                        if case .success(let value) = result { calls[slot].tokens = value.1 }
                     case .success(let value):
                         calls[slot].lease.end(.success)
                         calls[slot].lease.target.latency.record(ms)
@@ -126,11 +129,21 @@ struct HedgedRace<Output: Sendable> {
                 let (output, usage) = winner.value
                 return .answered(ChainResult(
                     output: output, model: calls[winner.slot].lease.target.model, usage: usage, attempts: decisions.records,
-                    hedge: calls.count > 1 ? (winner.slot == 1 ? .won : .lost) : nil))
+                    hedge: calls.count > 1 ? (winner.slot == 1 ? .won : .lost) : nil,
+                    hedgeLoser: Self.loser(of: calls, winner: winner.slot, winnerTokens: usage)))
             }
             let failures = calls.compactMap { call in call.failure.map { (model: call.lease.target.model, failure: $0) } }
             return .bothFailed(decisions.raceFailed(failures, through: calls.map(\.step).max() ?? step, now: clock.now))
         }
+    }
+
+    /// What the race's losing call cost. A call cut off never reports its tokens, yet providers
+    /// bill the prompt they had read: it counts the winner's input tokens (the same prompt) and no
+    /// output (a streamed loser is cut off before its first token; a call that answered, too late
+    /// to win, counts its own). A loser that had failed on its own before the race ended costs nothing.
+    private static func loser(of calls: [Call], winner: Int, winnerTokens: TokenUsage) -> CallUsage? {
+        guard let loser = calls.indices.first(where: { $0 != winner && calls[$0].ended?.outcome == AttemptRecord.hedged }) else { return nil }
+        return CallUsage(model: calls[loser].lease.target.model, tokens: calls[loser].tokens ?? TokenUsage(input: winnerTokens.input))
     }
 
     /// The hedge's lease, step and timeout: another member of the first call's pool, else the

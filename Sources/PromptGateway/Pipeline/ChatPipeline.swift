@@ -52,10 +52,11 @@ struct ChatPipeline: Sendable {
                 step, chat, timeout: timeout, streaming: streaming, label: target.recordName, requestID: requestID, trace: outcome.trace)
             return (answer, answer.usage)
         }
-        await consumers.spend(consumer, tokens: result.usage, model: result.model, pricing: runtime.pricing)
+        await consumers.spend(consumer, answer: result.answered, hedgeLoser: result.hedgeLoser, pricing: runtime.pricing)
         outcome.update { fields in
             fields.model = result.model
             fields.tokens = result.usage
+            fields.hedgeLoser = result.hedgeLoser
         }
         return Answer(answer: result.output, model: result.model, calls: result.calls)
     }

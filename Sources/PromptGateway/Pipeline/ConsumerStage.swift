@@ -56,11 +56,12 @@ struct ConsumerStage: Sendable {
         return entry
     }
 
-    /// Adds what an answer used to the consumer's token limit and budget, if it has them: the
-    /// tokens, and their cost by `pricing`, the same cost its usage record carries.
-    func spend(_ entry: ConsumerDirectory.Entry?, tokens usage: TokenUsage, model: String, pricing: [String: ModelPrice]) async {
+    /// Adds what an answer's calls used to the consumer's token limit and budget, if it has
+    /// them: the tokens, and their cost by `pricing`, the same cost its usage record carries.
+    func spend(_ entry: ConsumerDirectory.Entry?, answer: CallUsage, hedgeLoser: CallUsage?, pricing: [String: ModelPrice]) async {
         guard let entry else { return }
-        let tokens = usage.input + usage.output
+        let (used, cost) = CallUsage.total(answer, hedgeLoser, pricing: pricing)
+        let tokens = used.input + used.output
         if let limits = entry.limits, limits.tokensPerMinute != nil {
             if let shared {
                 await shared.spend(entry.consumer.name, tokens: tokens, limits: limits)
@@ -68,8 +69,8 @@ struct ConsumerStage: Sendable {
                 limits.spend(tokens: tokens)
             }
         }
-        guard let budget = entry.budget, let price = pricing[model] else { return }
-        let micros = ConsumerBudget.micros(price.cost(input: usage.input, output: usage.output))
+        guard let budget = entry.budget else { return }
+        let micros = ConsumerBudget.micros(cost)
         guard micros > 0 else { return }
         let (before, after) = if let shared {
             await shared.spend(entry.consumer.name, micros: micros, budget: budget)

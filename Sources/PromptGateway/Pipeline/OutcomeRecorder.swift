@@ -44,11 +44,11 @@ struct OutcomeRecorder: Sendable {
         metrics[endpoint]?.request(status: status, via: outcome.front, nanoseconds: nanoseconds)
         alerts?.observe(status: status, outcome: outcome, errorType: errorType)
         guard let usage else { return line }
-        let cost = outcome.model.flatMap { pricing[$0] }?.cost(input: outcome.tokens.input, output: outcome.tokens.output) ?? 0
+        let (tokens, cost) = outcome.billed(pricing)
         usage.record(UsageRecord(
             timeMs: Int64(request.startedAt.timeIntervalSince1970 * 1000), requestID: request.requestID, endpoint: endpoint,
             consumer: outcome.consumer, model: outcome.model, attempts: outcome.calls, status: status,
-            inputTokens: outcome.tokens.input, outputTokens: outcome.tokens.output, costUSD: cost, latencyMs: line.latencyMs,
+            inputTokens: tokens.input, outputTokens: tokens.output, costUSD: cost, latencyMs: line.latencyMs,
             cache: outcome.cache, fellBack: outcome.fellBack, via: outcome.front))
         return line
     }

@@ -62,10 +62,11 @@ struct PromptPipeline: Sendable {
             if let lookup, let entry = cache.stale(lookup) { return cached(entry, outcome: "stale", recordedIn: outcome, metrics: metrics) }
             throw failure
         }
-        await consumers.spend(consumer, tokens: answer.usage, model: answer.model, pricing: chain.runtime.pricing)
+        await consumers.spend(consumer, answer: answer.answered, hedgeLoser: answer.hedgeLoser, pricing: chain.runtime.pricing)
         outcome.update { fields in
             fields.model = answer.model
             fields.tokens = answer.usage
+            fields.hedgeLoser = answer.hedgeLoser
         }
         let body = ByteBuffer(string: CanonicalJSON.render(answer.output, pretty: false))
         if let lookup {

@@ -14,7 +14,10 @@ final class RequestOutcome: Sendable {
         /// The model that answered.
         var model: String?
         var attempts: [AttemptRecord] = []
+        /// The tokens of the answer.
         var tokens = TokenUsage()
+        /// The call that lost a hedged race: the request paid for it too.
+        var hedgeLoser: CallUsage?
         /// `hit`, `miss` or `stale`, for an endpoint with a cache.
         var cache: String?
         /// The consumer's limits as they stood for this request, for the `RateLimit-*` headers.
@@ -25,6 +28,10 @@ final class RequestOutcome: Sendable {
         var trace: RequestTrace?
 
         var calls: Int { attempts.count { $0.isCall } }
+        /// The tokens and cost of every call the request pays for.
+        func billed(_ pricing: [String: ModelPrice]) -> (tokens: TokenUsage, cost: Double) {
+            CallUsage.total(model.map { CallUsage(model: $0, tokens: tokens) }, hedgeLoser, pricing: pricing)
+        }
         /// Whether a model other than the chain's first answered.
         var fellBack: Bool { model.map { model in attempts.contains { $0.model != model } } ?? false }
     }

@@ -74,6 +74,7 @@ final class GatewayRuntime: Sendable {
             if !record.isCall { trace?.skipped(record) }
         })
         metrics?.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
+        if let loser = answer.hedgeLoser { metrics?.model(loser.model)?.tokens(loser.tokens, price: pricing[loser.model]) }
         if answer.attempts.contains(where: { $0.model != answer.model }) { metrics?.fallback() }
         if let hedge = answer.hedge { metrics?.hedge(hedge) }
         return answer
