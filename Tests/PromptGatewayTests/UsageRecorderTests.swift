@@ -134,4 +134,22 @@ struct UsageRecorderTests {
         #expect(!logs.text.contains("warning"), "\(logs.text)")
         #expect(try await Self.counts(kind, database: database, sinceMs: sinceMs, run: run).count == 10)
     }
+
+    /// Under load the writer does not wait out its interval: once `wakeAt` records are queued it
+    /// is woken and writes them, so the queue (and the buffer it leaves behind) stays small.
+    /// Below the mark they wait for the interval, here a minute.
+    @Test func aFullEnoughQueueWakesTheWriter() async throws {
+        let file = TemporarySQLiteFile("promptc-recorder-wake")
+        defer { file.remove() }
+        let recorder = UsageRecorder(store: try SQLiteUsageStore(path: file.path), logger: LogCapture().logger(), interval: .seconds(60))
+        let records = Self.records(UsageRecorder.wakeAt, run: UUID().uuidString)
+        for record in records.dropLast() { recorder.record(record) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(recorder.queued == UsageRecorder.wakeAt - 1, "written before the interval or the mark")
+        recorder.record(records[records.count - 1])
+        let deadline = ContinuousClock.now + .seconds(20)
+        while recorder.queued > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(recorder.queued == 0, "the writer was not woken at the mark")
+        await recorder.close(timeout: .seconds(10))
+    }
 }

@@ -21,6 +21,10 @@ import Synchronization
 ///   only for records it could not write.
 public final class UsageRecorder: Sendable {
     public static let batchSize = 256
+    /// The writer is woken before its `interval` once this many records wait: under load half a
+    /// second of records made a queue of thousands, whose buffer then stayed at its largest (a
+    /// few MiB of the gateway's memory, issue 15), and a larger batch to write at once.
+    public static let wakeAt = 4 * batchSize
     public static let interval: Duration = .milliseconds(500)
     public static let maximumQueued = 100_000
     public static let writeTimeout: Duration = .seconds(10)
@@ -71,7 +75,7 @@ public final class UsageRecorder: Sendable {
     /// records by count, oldest first. The line is made before the lock is taken.
     func record(_ record: UsageRecord) {
         let line = journal.map { _ in UsageJournal.line(record) }
-        let dropped = state.withLock { state -> Int in
+        let (dropped, wake) = state.withLock { state -> (Int, Task<Void, Never>?) in
             if let line { journal?.append(line) }
             state.queue.append(record)
             var dropped = 0
@@ -80,8 +84,11 @@ public final class UsageRecorder: Sendable {
                 dropped += 1
             }
             state.dropped += dropped
-            return dropped
+            // Once, as the queue reaches the mark; a writer that is busy writing finds the rest
+            // when its write is done.
+            return (dropped, state.queue.count == Self.wakeAt && state.batch.isEmpty ? state.pause : nil)
         }
+        wake?.cancel()
         if dropped > 0 {
             // Dropped records are lost to the store, logged and counted; the journal lets them go
             // too. (They were not the oldest in the journal, the batch in hand was; a segment
