@@ -6,8 +6,6 @@ import NIOPosix
 /// thread pool, never on an event loop.
 public final class SQLiteUsageStore: UsageStore {
     private let queue: DatabaseQueue
-    /// SQLite's page cache for the file, in KiB.
-    static let pageCacheKiB = 256
 
     public init(path: String) throws {
         // Several processes may share the file (`serve` and each client's `promptc mcp`): a
@@ -19,10 +17,6 @@ public final class SQLiteUsageStore: UsageStore {
             if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
-            // Records are appended, so a write touches the right edge of the table and each
-            // index: a few pages. SQLite's default cache of 2 MiB filled up within seconds of
-            // load and stayed, a thirtieth of the gateway's memory goal (issue 15).
-            try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
         }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.write { db in
