@@ -143,6 +143,8 @@ struct UsageRecorderTests {
         defer { file.remove() }
         let recorder = UsageRecorder(store: try SQLiteUsageStore(path: file.path), logger: LogCapture().logger(), interval: .seconds(60))
         let records = Self.records(UsageRecorder.wakeAt, run: UUID().uuidString)
+        let started = ContinuousClock.now + .seconds(20)
+        while !recorder.writerHasPaused, ContinuousClock.now < started { try await Task.sleep(for: .milliseconds(10)) }
         for record in records.dropLast() { recorder.record(record) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(recorder.queued == UsageRecorder.wakeAt - 1, "written before the interval or the mark")
