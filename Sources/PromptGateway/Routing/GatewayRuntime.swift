@@ -73,11 +73,16 @@ final class GatewayRuntime: Sendable {
             observe(record, label: label, requestID: requestID, metrics: metrics)
             if !record.isCall { trace?.skipped(record) }
         })
-        metrics?.model(answer.model)?.tokens(answer.usage, price: pricing[answer.model])
-        if let loser = answer.hedgeLoser { metrics?.model(loser.model)?.tokens(loser.tokens, price: pricing[loser.model]) }
+        count(answer.answered, in: metrics)
+        if let loser = answer.hedgeLoser { count(loser, in: metrics) }
         if answer.attempts.contains(where: { $0.model != answer.model }) { metrics?.fallback() }
         if let hedge = answer.hedge { metrics?.hedge(hedge) }
         return answer
+    }
+
+    /// Counts a call's tokens, and their cost, under its model.
+    private func count(_ call: CallUsage, in metrics: EndpointMetrics?) {
+        metrics?.model(call.model)?.tokens(call.tokens, price: pricing[call.model])
     }
 
     /// One model call: the answer parsed and checked against the output schema, or a
