@@ -124,19 +124,23 @@ public final class UsageRecorder: Sendable {
         }
     }
 
-    /// Sleeps for `duration`, unless `close` wakes it. While stopping, only a failed write
-    /// waits before the next try, so a database that is down is not hammered.
+    /// Sleeps for `duration`, unless `close` or a full enough queue wakes it. While stopping,
+    /// only a failed write waits before the next try, so a database that is down is not
+    /// hammered. A queue that reached `wakeAt` after the last write found it empty, before
+    /// this pause began, woke no one (`record` cancelled the pause before): it is not slept on.
     private func pause(_ duration: Duration, failing: Bool) async {
-        let sleeper: Task<Void, Never>? = state.withLock { state in
-            guard state.stopBy == nil else { return nil }
+        enum Next { case sleep(Task<Void, Never>), writeAtOnce, stopping }
+        let next = state.withLock { state -> Next in
+            guard state.stopBy == nil else { return .stopping }
+            if !failing, state.queue.count >= Self.wakeAt { return .writeAtOnce }
             let sleeper = Task { _ = try? await Task.sleep(for: duration) }
             state.pause = sleeper
-            return sleeper
+            return .sleep(sleeper)
         }
-        if let sleeper {
-            await sleeper.value
-        } else if failing {
-            try? await Task.sleep(for: limits.retryDelay)
+        switch next {
+        case .sleep(let sleeper): await sleeper.value
+        case .writeAtOnce: return
+        case .stopping: if failing { try? await Task.sleep(for: limits.retryDelay) }
         }
     }
 
