@@ -435,7 +435,8 @@ def malloc_probe():
 
 def perf_share(pid, seconds, load, pattern):
     """The share of `pid`'s CPU samples, over `seconds` while `load` runs, whose call chain has
-    a frame matching `pattern`."""
+    a frame matching `pattern`; None when perf took no samples (it could not attach, say), so that
+    a failed recording is not printed as a share of 0 %."""
     data = WORK / "perf.data"
     recorder = subprocess.Popen(["perf", "record", "-q", "-F", "1999", "-g", "-p", str(pid), "-o", str(data), "--",
                                  "sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -449,7 +450,7 @@ def perf_share(pid, seconds, load, pattern):
         total += 1
         if pattern.search(sample):
             matched += 1
-    return matched / total if total else 0.0
+    return matched / total if total else None
 
 
 def mallocs_per_request(pid, probe, run):
@@ -513,10 +514,10 @@ def measure_split(processes, promptc, config, gateway, floors, args, rounds=3):
         if probe:
             rows[row]["mallocs"] = mallocs_per_request(pid, probe, lambda: wrk(port, method, path, 16, 3, body=body, accept=accept))
         if shutil.which("perf") and key.startswith("promptc"):
-            rows[row]["metrics_share"] = perf_share(pid, 3, lambda: wrk(port, method, path, 16, 4, body=body, accept=accept),
-                                                    METRICS_FRAMES)
-            rows[row]["log_share"] = perf_share(pid, 3, lambda: wrk(port, method, path, 16, 4, body=body, accept=accept),
-                                                LOG_FRAMES)
+            for name, frames in (("metrics_share", METRICS_FRAMES), ("log_share", LOG_FRAMES)):
+                share = perf_share(pid, 3, lambda: wrk(port, method, path, 16, 4, body=body, accept=accept), frames)
+                if share is not None:
+                    rows[row][name] = share
     processes.stop(quiet)
     return rows
 
@@ -538,8 +539,9 @@ def print_split(split):
         log_share = f"{row['log_share'] * 100:.1f} %" if "log_share" in row else "–"
         print(f"| {labels[key]} | {row['rps']:,.0f} | {row['cpu_us']:.0f} | {mallocs} | {share} | {log_share} |")
     logging = us["promptc_openai"] - us["promptc_openai_quiet"]
-    log_sampled = us["promptc_openai"] * split["promptc_openai"].get("log_share", 0)
-    metrics = us["promptc_openai"] * split["promptc_openai"].get("metrics_share", 0)
+    openai = split["promptc_openai"]
+    log_sampled = f"{us['promptc_openai'] * openai['log_share']:.0f}" if "log_share" in openai else "–"
+    metrics = f"{us['promptc_openai'] * openai['metrics_share']:.0f}" if "metrics_share" in openai else "–"
     print()
     print("| part of a prompt request (OpenAI wire) | CPU (µs) | how it is found |")
     print("|---|---:|---|")
@@ -548,9 +550,9 @@ def print_split(split):
           f"{us['promptc_mock'] - us['nio_floor']:.0f} | mock − the NIO floor |")
     print(f"| the upstream call (client, provider's wire format) | {us['promptc_openai'] - us['promptc_mock']:.0f} | "
           "OpenAI − mock |")
-    print(f"| the log line | {log_sampled:.0f} (by difference: {logging:.0f}) | OpenAI × the log line's share of samples "
+    print(f"| the log line | {log_sampled} (by difference: {logging:.0f}) | OpenAI × the log line's share of samples "
           "(OpenAI at info − at warning) |")
-    print(f"| metrics (inside the rows above) | {metrics:.0f} | OpenAI × metrics' share of samples |")
+    print(f"| metrics (inside the rows above) | {metrics} | OpenAI × metrics' share of samples |")
     print(f"| **whole prompt request** | **{us['promptc_openai']:.0f}** | |")
     print(f"| streamed prompt request; over the plain one | {us['promptc_stream']:.0f}; {us['promptc_stream'] - us['promptc_openai']:+.0f} | |")
     print(f"| /v1/chat/completions; streamed | {us['promptc_chat']:.0f}; {us['promptc_chat_stream']:.0f} | |")
