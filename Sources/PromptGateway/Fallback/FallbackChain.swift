@@ -62,6 +62,23 @@ struct FallbackChain: Sendable {
     let backoff: Backoff
     /// The gateway's `hedge_budget`; nil: this chain never hedges.
     var hedgeBudget: HedgeBudget?
+    /// What `ChainDecisions` is given for each request, made once with the chain.
+    private let decisionSteps: [ChainDecisions.Step]
+    private let fallsBackOn: Set<FailureClass>
+
+    init(steps: [ChainStep], policy: FallbackPolicy, breakers: CircuitBreakerRegistry, backoff: Backoff, hedgeBudget: HedgeBudget? = nil) {
+        self.steps = steps
+        self.policy = policy
+        self.breakers = breakers
+        self.backoff = backoff
+        self.hedgeBudget = hedgeBudget
+        decisionSteps = steps.map { step in
+            ChainDecisions.Step(
+                model: step.model, isConfigured: step.isConfigured, tries: 1 + (step.retries ?? policy.retries),
+                timeout: .milliseconds(step.timeoutMs ?? policy.timeoutMs))
+        }
+        fallsBackOn = Set(policy.on)
+    }
 
     /// `affinity` keeps one consumer on one member of a `hash` pool. `streamed`: the attempts
     /// stream to the client, so a hedged race is won by the first token (`StreamGate`).
@@ -71,12 +88,7 @@ struct FallbackChain: Sendable {
     ) async throws -> ChainResult<Output> {
         let clock = ContinuousClock()
         var decisions = ChainDecisions(
-            steps: steps.map { step in
-                ChainDecisions.Step(
-                    model: step.model, isConfigured: step.isConfigured, tries: 1 + (step.retries ?? policy.retries),
-                    timeout: .milliseconds(step.timeoutMs ?? policy.timeoutMs))
-            },
-            on: Set(policy.on), deadline: clock.now + .milliseconds(policy.deadlineMs), backoff: backoff)
+            steps: decisionSteps, on: fallsBackOn, deadline: clock.now + .milliseconds(policy.deadlineMs), backoff: backoff)
         let hedgeBudget = policy.hedgeAfter == nil ? nil : hedgeBudget
         var reported = 0
         func report() {
