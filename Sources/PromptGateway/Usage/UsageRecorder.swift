@@ -100,8 +100,6 @@ public final class UsageRecorder: Sendable {
 
     /// Records waiting, the batch in hand included.
     var queued: Int { state.withLock { $0.queue.count + $0.batch.count } }
-    /// Whether the writer has begun its first pause, so that a wake can reach it; for the tests.
-    var writerHasPaused: Bool { state.withLock { $0.pause != nil } }
     /// Records dropped because the queue was full.
     var dropped: Int { state.withLock { $0.dropped } }
 
