@@ -84,9 +84,12 @@ final class FakeProvider: Sendable {
     /// Per model: how long each call takes before the default answer, call by call, round and round.
     private let latencies = Mutex<[String: (pattern: [Int], next: Int)]>([:])
     private let cancelledCount = Mutex(0)
+    /// When set, streamed answers go piece by piece as the test's reader allows, not `streamGap` apart.
+    private let pacer: StreamPacer?
 
-    init(default behaviour: Behaviour = .answer(["label": "positive", "score": 0.5])) {
+    init(default behaviour: Behaviour = .answer(["label": "positive", "score": 0.5]), pacer: StreamPacer? = nil) {
         fallback = behaviour
+        self.pacer = pacer
     }
 
     /// Behaviours for the next calls, in order; then the default.
@@ -251,7 +254,7 @@ final class FakeProvider: Sendable {
         }
     }
 
-    /// A streamed answer in the request's wire format, its events `streamGap` apart, with the
+    /// A streamed answer in the request's wire format, its events `streamGap` apart or paced, with the
     /// behaviour's fault. Behaviours that are not about streams answer as they would plainly.
     private func stream(_ behaviour: Behaviour, wire: Wire, context: FakeContext) async throws -> Response {
         let value: JSONValue
@@ -274,14 +277,17 @@ final class FakeProvider: Sendable {
         default:
             return try await respond(behaviour, wire: wire, context: context)
         }
-        let events = wire.streamEvents(text: CanonicalJSON.render(value, pretty: false))
+        let text = CanonicalJSON.render(value, pretty: false)
+        let events = wire.streamEvents(text: text)
         let end = ending
-        return streamed(events, wire: wire, firstDelay: firstDelay, stopAfter: stopAfter) { [self] writer in
-            // A fault comes a gap after the last event, as the events do, so the gateway has sent
-            // that event's partial before it sees the fault even when a busy run delays its reads.
-            // Without the gap, all of a cut stream's events and its end sometimes arrived together,
-            // no partial went out, and the fallback was (rightly) a silent one.
-            if end != .clean { try await Task.sleep(for: Self.streamGap) }
+        let paced = pacer.map { ($0, wire.eventsMakingPartials(text: text)) }
+        return streamed(events, wire: wire, firstDelay: firstDelay, stopAfter: stopAfter, paced: paced) { [self] writer in
+            // A fault comes after the last event's partial, as the events do, so the gateway has
+            // sent that partial before it sees the fault even when a busy run delays its reads.
+            // Without the wait, all of a cut stream's events and its end sometimes arrived together,
+            // no partial went out, and the fallback was (rightly) a silent one. (Paced, the wait
+            // for the last partial was the event's own.)
+            if end != .clean, pacer == nil { try await Task.sleep(for: Self.streamGap) }
             switch end {
             case .clean, .truncated: break
             case .cut: try await context.channel.close()
@@ -301,8 +307,11 @@ final class FakeProvider: Sendable {
         }
     }
 
+    /// `paced`: the pacer and the events after which the gateway has a new partial to send; after
+    /// each of those the stream waits for the pacer, and the rest go at once. Without it, events
+    /// go `streamGap` apart.
     private func streamed(
-        _ events: [String], wire: Wire, firstDelay: Duration, stopAfter: Int?,
+        _ events: [String], wire: Wire, firstDelay: Duration, stopAfter: Int?, paced: (StreamPacer, Set<Int>)? = nil,
         ending: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
         let sent = stopAfter.map { Array(events.prefix($0)) } ?? events
@@ -311,8 +320,9 @@ final class FakeProvider: Sendable {
             body: ResponseBody { writer in
                 if firstDelay > .zero { try await Task.sleep(for: firstDelay) }
                 for (index, event) in sent.enumerated() {
-                    if index > 0 { try await Task.sleep(for: Self.streamGap) }
+                    if paced == nil, index > 0 { try await Task.sleep(for: Self.streamGap) }
                     try await writer.write(ByteBuffer(string: event))
+                    if let (pacer, partials) = paced, partials.contains(index) { await pacer.next() }
                 }
                 try await ending(&writer)
                 try await writer.finish(nil)
@@ -374,6 +384,24 @@ final class FakeProvider: Sendable {
 
         /// A streamed answer whose model text is `text`, as the provider's SSE events, in about
         /// four pieces.
+        /// Which of `streamEvents(text:)` give the gateway a new partial: pieces of the text
+        /// (after OpenAI's role chunk, Anthropic's message and block starts) whose answer so far
+        /// parses to a snapshot other than the one before, as `StreamEventPlanner` decides when
+        /// its interval has passed.
+        func eventsMakingPartials(text: String) -> Set<Int> {
+            let first = switch format { case .openai: 1; case .anthropic: 2; case .gemini: 0 }
+            var soFar = ""
+            var last: JSONValue?
+            var indices: Set<Int> = []
+            for (offset, piece) in text.pieces(4).enumerated() {
+                soFar += piece
+                guard let snapshot = PartialJSON.snapshot(soFar), snapshot != last else { continue }
+                last = snapshot
+                indices.insert(first + offset)
+            }
+            return indices
+        }
+
         func streamEvents(text: String) -> [String] {
             let pieces = text.pieces(4)
             switch format {

@@ -20,14 +20,35 @@ struct StreamAnswer {
 }
 
 extension GatewayClient {
-    func stream(_ path: String, json: String, headers: [(String, String)] = []) async throws -> StreamAnswer {
-        let answer = try await post(
-            path, json: json, headers: [("content-type", "application/json"), ("accept", "text/event-stream")] + headers)
+    /// Posts `json` asking for an event stream and reads the answer as it comes. With a
+    /// `pacer`, each `partial` read lets the fake provider send its next piece once the
+    /// gateway's partial interval has passed since (the wait is a lower bound, not a race).
+    func stream(_ path: String, json: String, headers: [(String, String)] = [], pacer: StreamPacer? = nil) async throws -> StreamAnswer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        for (name, value) in [("content-type", "application/json"), ("accept", "text/event-stream")] + headers {
+            request.headers.add(name: name, value: value)
+        }
+        request.body = .bytes(ByteBuffer(string: json))
+        let response = try await Self.client.execute(request, timeout: .seconds(30))
         var parser = ServerSentEventParser()
-        var events = try parser.feed(Array(answer.text.utf8))
+        var events: [ServerSentEvent] = []
+        var bytes: [UInt8] = []
+        for try await chunk in response.body {
+            bytes += chunk.readableBytesView
+            let read = try parser.feed(Array(chunk.readableBytesView))
+            events += read
+            guard let pacer else { continue }
+            for _ in read.filter({ $0.event == "partial" }) {
+                try await Task.sleep(for: StreamEventPlanner.partialInterval)
+                pacer.release()
+            }
+        }
         if let last = parser.finish() { events.append(last) }
-        let pings = answer.text.components(separatedBy: "\n").filter { $0 == ": ping" }.count
-        return StreamAnswer(status: answer.status, contentType: answer.header("content-type"), events: events, pings: pings, text: answer.text)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let pings = text.components(separatedBy: "\n").filter { $0 == ": ping" }.count
+        return StreamAnswer(
+            status: Int(response.status.code), contentType: response.headers.first(name: "content-type"), events: events, pings: pings, text: text)
     }
 }
 
@@ -45,15 +66,17 @@ struct StreamingTests {
         ("openai/gpt-4o-mini", 11, 7), ("anthropic/claude-3-5-haiku-latest", 13, 5), ("gemini/gemini-2.0-flash", 17, 3),
     ])
     func eachWireFormatStreams(model: String, inputTokens: Int, outputTokens: Int) async throws {
-        let fake = FakeProvider(default: .answer(Self.answer))
+        let pacer = StreamPacer()
+        let fake = FakeProvider(default: .answer(Self.answer), pacer: pacer)
         try await withFake(fake) { port in
             try await withGateway(specs: [sentimentSpec(models: [model])], fakePort: port, environment: Self.keys) { client, _ in
-                let answer = try await client.stream("/v1/sentiment", json: request)
+                let answer = try await client.stream("/v1/sentiment", json: request, pacer: pacer)
                 #expect(answer.status == 200)
                 #expect(answer.contentType == "text/event-stream")
                 #expect(answer.names.last == "result")
                 #expect(answer.names.dropLast().allSatisfy { $0 == "partial" })
-                #expect(answer.partials.count >= 2, "partials should grow: \(answer.text)")
+                // The fake streams the answer in four pieces, each after the interval: four partials.
+                #expect(answer.partials.count == 4, "partials should grow: \(answer.text)")
                 // Each partial is the answer so far: its members are the answer's, a string perhaps cut short.
                 for partial in answer.partials {
                     for (key, value) in partial.objectValue ?? [:] {
@@ -107,7 +130,8 @@ struct StreamingTests {
     /// next model, whose partials start over; the stream ends with one valid result.
     @Test(arguments: midStreamFaults)
     func failureAfterTheFirstByteFallsBack(fault: MidStreamFault) async throws {
-        let fake = FakeProvider(default: .answer(["label": "negative", "score": -0.5]))
+        let pacer = StreamPacer()
+        let fake = FakeProvider(default: .answer(["label": "negative", "score": -0.5]), pacer: pacer)
         let provider = String(fault.model.split(separator: "/")[1])
         fake.set(fault.behaviour, forModel: provider)
         try await withFake(fake) { port in
@@ -115,7 +139,7 @@ struct StreamingTests {
                 specs: [sentimentSpec(models: [fault.model, "backup/gpt-4o"], fallback: "fallback: { timeout: 600ms }")],
                 fakePort: port, environment: Self.keys
             ) { client, _ in
-                let answer = try await client.stream("/v1/sentiment", json: request)
+                let answer = try await client.stream("/v1/sentiment", json: request, pacer: pacer)
                 #expect(answer.status == 200)
                 let fallbacks = answer.events.indices.filter { answer.events[$0].event == "fallback" }
                 #expect(fallbacks.count == 1, "\(answer.text)")
@@ -176,7 +200,8 @@ struct StreamingTests {
     /// Every model failing after the first byte ends the stream with one `error` event: the
     /// error object with its attempts and request id. The request is recorded with that status.
     @Test func exhaustedChainEndsWithAnErrorEvent() async throws {
-        let fake = FakeProvider()
+        let pacer = StreamPacer()
+        let fake = FakeProvider(pacer: pacer)
         fake.set(.cutStream(events: 3, Self.answer), forModel: "gpt-4o-mini")
         fake.set(.errorInStream(events: 3, Self.answer), forModel: "gpt-4o")
         let logs = LogCapture()
@@ -184,7 +209,7 @@ struct StreamingTests {
             try await withGateway(
                 specs: [sentimentSpec(models: ["openai/gpt-4o-mini", "backup/gpt-4o"])], fakePort: port, environment: Self.keys, logs: logs
             ) { client, _ in
-                let answer = try await client.stream("/v1/sentiment", json: request, headers: [("x-request-id", "stream-err")])
+                let answer = try await client.stream("/v1/sentiment", json: request, headers: [("x-request-id", "stream-err")], pacer: pacer)
                 #expect(answer.status == 200)
                 #expect(answer.names.filter { $0 == "result" || $0 == "error" } == ["error"])
                 #expect(answer.names.last == "error")
