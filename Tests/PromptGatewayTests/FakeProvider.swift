@@ -56,7 +56,9 @@ final class FakeProvider: Sendable {
     /// The gap between a streamed answer's events, so partials can be seen growing: twice the
     /// gateway's `StreamEventPlanner.partialInterval`, so an event the gateway reads late still
     /// comes more than the interval after the one before it and is its own partial. At 60 ms
-    /// (10 ms over the interval) a busy test run sometimes merged two events into one partial.
+    /// (10 ms over the interval) a busy test run sometimes merged two events into one partial,
+    /// and a loaded CI run merged them even at this gap: tests that count partials, or need one
+    /// before a fault, pace the fake with a `StreamPacer` instead.
     static let streamGap = StreamEventPlanner.partialInterval * 2
 
     struct Received: Sendable {
@@ -382,8 +384,6 @@ final class FakeProvider: Sendable {
                   "choices": [["index": 0, "delta": delta, "finish_reason": finish]]])
         }
 
-        /// A streamed answer whose model text is `text`, as the provider's SSE events, in about
-        /// four pieces.
         /// Which of `streamEvents(text:)` give the gateway a new partial: pieces of the text
         /// (after OpenAI's role chunk, Anthropic's message and block starts) whose answer so far
         /// parses to a snapshot other than the one before, as `StreamEventPlanner` decides when
@@ -402,6 +402,8 @@ final class FakeProvider: Sendable {
             return indices
         }
 
+        /// A streamed answer whose model text is `text`, as the provider's SSE events, in about
+        /// four pieces.
         func streamEvents(text: String) -> [String] {
             let pieces = text.pieces(4)
             switch format {

@@ -19,6 +19,8 @@ final class StreamPacer: Sendable {
     }
 
     /// Waits for the reader's word; returns at once on cancellation (the caller went away).
+    /// One stream at a time: AsyncStream traps on two tasks waiting at once, so a pacer is for
+    /// tests whose fake streams one answer after another (not hedged races).
     func next() async {
         for await _ in permits { return }
     }
