@@ -11,6 +11,14 @@ import PackageDescription
 //                  client on SwiftNIO: Upstream/HTTP1);
 //                  its fronts (REST, SSE, the OpenAI-compatible API, MCP) share one pipeline
 //   promptc        the command-line interface
+// Release builds of the executables link with lld, the toolchain's own linker, and pack the
+// relative relocations (DT_RELR, glibc 2.36 or later): the loader then reads 20 KB of them at
+// start instead of gold's 2.2 MB, 2 MiB less resident (README, Performance). lld also takes the
+// hot-code order of Benchmarks/build-lean.
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "promptc",
     platforms: [.macOS(.v15)],
@@ -88,7 +96,8 @@ let package = Package(
             exclude: ["Portal/Assets"],
             plugins: [.plugin(name: "EmbedPortalAssets")]
         ),
-        .executableTarget(name: "PortalAssetEmbedder"),
+        // Linked like promptc: Benchmarks/build-lean's linker flags reach every link of the build.
+        .executableTarget(name: "PortalAssetEmbedder", linkerSettings: releaseLinking),
         // Benchmarks/run's server-side floors: NIO's HTTP/1.1 pipeline, or a bare Hummingbird
         // application, answering a fixed body.
         .executableTarget(
@@ -111,7 +120,8 @@ let package = Package(
                 "SpecFrontEnd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
         // The compiler's Swift output for Prompts/, built with the package so that a generator
         // that writes broken Swift breaks the build.
