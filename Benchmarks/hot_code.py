@@ -4,15 +4,16 @@ side by side (Benchmarks/build-lean).
 
 Why: the kernel maps a program's code 64 KiB at a time ("fault-around"), and a request touches a
 few functions in each of hundreds of places, so most of promptc's resident memory was cold code
-beside hot code (11.5 MiB of its 22.6 MiB of machine code resident, 5.6 MiB of it run). Laid out
+beside hot code (11.5 MiB of its 22.6 MiB of machine code resident, 5.3–5.9 MiB of it run). Laid out
 hot-first, the same run keeps little more than the code it runs.
 
 How: `promptc serve` runs with HotCode/page_trace.c preloaded, which makes each page of the code
 its own mapping, so a page is present only if it ran; it gets the benchmark's kinds of request
 (each prompt endpoint, streams, /v1/chat/completions, refusals, /metrics, a fixed rate); then its
-/proc/PID/pagemap gives the pages run, and `nm` the functions on them. Which paths a run takes
-varies a little (timers, pools), so `--adding` puts the functions of an earlier trace first and
-appends those this one adds; `--shuffled` writes the list in another order, for a second layout.
+/proc/PID/pagemap gives the pages run, and `nm` the functions on them. A few functions show up
+in one layout's trace and not in another's (why is not known yet), so `--adding` puts the
+functions of an earlier trace first and appends those this one adds; `--shuffled` writes the
+list in another order, for a second layout.
 
     hot_code.py BIN OUT [--adding EARLIER] [--shuffled LAYOUT]
 """
