@@ -57,6 +57,8 @@ def trace_pages(binary):
             connection.close()
         _, port, method, path, body, _ = g.TARGETS["promptc_openai"]
         g.wrk(port, method, path, 16, 3, rate=1000, body=body)
+        if not range_file.exists():
+            sys.exit(f"hot_code: {binary} ran without the page trace (no {range_file}); see {g.WORK / 'promptc-page-trace.log'}")
         start, end, base = (int(field, 16) for field in range_file.read_text().split())
         with open(f"/proc/{gateway.pid}/pagemap", "rb") as pagemap:
             pagemap.seek(start // PAGE * 8)
