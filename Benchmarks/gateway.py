@@ -149,6 +149,20 @@ def release_binary(name="promptc"):
     return pathlib.Path(out) / name
 
 
+def prepare_routes(promptc):
+    """Writes the benchmark's config (the providers pointed at the fake) and compiles
+    Benchmarks/Prompts with it; returns the config's path."""
+    config = fill("promptc.yaml", "promptc.yaml", FAKE_PORT=FAKE_PORT)
+    compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
+    return config
+
+
+def serve_argv(promptc, config, port, *more):
+    """`promptc serve` on the routes prepare_routes compiled."""
+    return [str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
+            "--config", str(config), "--port", str(port), *more]
+
+
 def compile_specs(promptc, prompts, output, config=None):
     argv = [str(promptc), "compile", str(prompts), "-o", str(output)]
     if config:
@@ -492,9 +506,7 @@ def measure_split(processes, promptc, config, gateway, floors, args, rounds=3):
     minutes, so the rows are measured in `rounds` interleaved rounds and each row's median taken."""
     probe = malloc_probe()
     quiet_port = STARTUP_PORT
-    quiet = processes.start("promptc-quiet", [
-        str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
-        "--config", str(config), "--port", str(quiet_port), "--log-level", "warning"])
+    quiet = processes.start("promptc-quiet", serve_argv(promptc, config, quiet_port, "--log-level", "warning"))
     wait_until_answers(quiet_port, "/", quiet)
     plan = [(key, key, floors.get(key, gateway.pid), TARGETS[key][1]) for key in SPLIT_ROWS]
     plan += [(key + "_quiet", key, quiet.pid, quiet_port) for key in ("promptc_healthz", "promptc_openai")]
@@ -610,8 +622,7 @@ def main():
         if not port_is_free(port):
             sys.exit(f"error: port {port} is taken; the benchmark needs 18101 to 18108")
     promptc = pathlib.Path(args.promptc) if args.promptc else release_binary()
-    config = fill("promptc.yaml", "promptc.yaml", FAKE_PORT=FAKE_PORT)
-    compile_specs(promptc, BENCH / "Prompts", WORK / "bench-generated", config)
+    config = prepare_routes(promptc)
 
     throughput, fixed, first_byte, peers, split = {}, {}, {}, {}, {}
     halves = None
@@ -622,9 +633,7 @@ def main():
     with Processes() as processes:
         fake = start_nginx(processes, "fake-provider", "nginx/fake-provider.conf", PORT=FAKE_PORT)
         proxy = start_nginx(processes, "proxy", "nginx/proxy.conf", PORT=PROXY_PORT, UPSTREAM_PORT=FAKE_PORT)
-        gateway = processes.start("promptc", [
-            str(promptc), "serve", "--routes", str(WORK / "bench-generated" / "routes.json"),
-            "--config", str(config), "--port", str(PROMPTC_PORT)] + shlex.split(args.serve_args))
+        gateway = processes.start("promptc", serve_argv(promptc, config, PROMPTC_PORT, *shlex.split(args.serve_args)))
         floor = processes.start("server-floor", [str(release_binary("promptc-server-floor")), str(FLOOR_PORT)])
         hb_floor = processes.start("hummingbird-floor", [str(release_binary("promptc-server-floor")), str(HB_FLOOR_PORT),
                                                          "hummingbird"])

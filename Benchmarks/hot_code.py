@@ -19,7 +19,7 @@ list in another order, for a second layout.
 """
 import argparse
 import hashlib
-import http.client
+import pathlib
 import struct
 import subprocess
 import sys
@@ -32,8 +32,7 @@ PAGE = 4096
 def trace_pages(binary):
     """The page addresses (link-time, not load-time) of BIN's code that the loads ran."""
     g.WORK.mkdir(parents=True, exist_ok=True)
-    config = g.fill("promptc.yaml", "promptc.yaml", FAKE_PORT=g.FAKE_PORT)
-    g.compile_specs(binary, g.BENCH / "Prompts", g.WORK / "bench-generated", config)
+    config = g.prepare_routes(binary)
     library = g.WORK / "page_trace.so"
     subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(library), str(g.BENCH / "HotCode" / "page_trace.c")], check=True)
     range_file = g.WORK / "page_trace.range"
@@ -41,30 +40,30 @@ def trace_pages(binary):
     env = dict(g.ENV, LD_PRELOAD=str(library), PAGE_TRACE_OUT=str(range_file))
     with g.Processes() as processes:
         fake = g.start_nginx(processes, "fake-provider", "nginx/fake-provider.conf", PORT=g.FAKE_PORT)
-        gateway = processes.start("promptc-page-trace", [str(binary), "serve", "--routes", str(g.WORK / "bench-generated" / "routes.json"),
-                                  "--config", str(config), "--port", str(g.PROMPTC_PORT)], env=env)
+        gateway = processes.start("promptc-page-trace", g.serve_argv(binary, config, g.PROMPTC_PORT), env=env)
         g.wait_until_answers(g.FAKE_PORT, "/", fake)
         g.wait_until_answers(g.PROMPTC_PORT, "/", gateway)
         for key in ("promptc_openai", "promptc_anthropic", "promptc_mock", "promptc_healthz", "promptc_chat",
                     "promptc_stream", "promptc_chat_stream"):
             _, port, method, path, body, accept = g.TARGETS[key]
             g.wrk(port, method, path, 16, 2, body=body, accept=accept)
-        for method, path, body in (("POST", "/v1/bench_openai", "{"), ("POST", "/v1/bench_openai", '{"text": 5}'),
-                                   ("GET", "/nowhere", None), ("GET", "/metrics", None), ("GET", "/readyz", None)):
-            connection = http.client.HTTPConnection("127.0.0.1", g.PROMPTC_PORT, timeout=30)
-            connection.request(method, path, body=body, headers={"content-type": "application/json"})
-            connection.getresponse().read()
-            connection.close()
+        for method, path, body in (("POST", "/v1/bench_openai", b"{"), ("POST", "/v1/bench_openai", b'{"text": 5}'),
+                                   ("GET", "/nowhere", b""), ("GET", "/metrics", b""), ("GET", "/readyz", b"")):
+            if g.http_status(g.PROMPTC_PORT, method, path, body) is None:
+                sys.exit(f"hot_code: {method} {path} got no answer; see {g.WORK / 'promptc-page-trace.log'}")
         _, port, method, path, body, _ = g.TARGETS["promptc_openai"]
         g.wrk(port, method, path, 16, 3, rate=1000, body=body)
         if not range_file.exists():
             sys.exit(f"hot_code: {binary} ran without the page trace (no {range_file}); see {g.WORK / 'promptc-page-trace.log'}")
-        start, end, base = (int(field, 16) for field in range_file.read_text().split())
+        pages = set()
         with open(f"/proc/{gateway.pid}/pagemap", "rb") as pagemap:
-            pagemap.seek(start // PAGE * 8)
-            entries = pagemap.read((end - start) // PAGE * 8)
-    present = [struct.unpack_from("<Q", entries, i * 8)[0] >> 63 for i in range(len(entries) // 8)]
-    return {start - base + i * PAGE for i, bit in enumerate(present) if bit}
+            for line in range_file.read_text().splitlines():  # one executable segment a line
+                start, end, base = (int(field, 16) for field in line.split())
+                pagemap.seek(start // PAGE * 8)
+                entries = pagemap.read((end - start) // PAGE * 8)
+                pages.update(start - base + i * PAGE for i in range(len(entries) // 8)
+                             if struct.unpack_from("<Q", entries, i * 8)[0] >> 63)
+    return pages
 
 
 def functions(binary):
@@ -93,7 +92,7 @@ def main():
             seen.add(name)
             run.append(name)
     if args.adding:
-        earlier = [name for name in open(args.adding).read().split("\n") if name]
+        earlier = pathlib.Path(args.adding).read_text().split()
         known = set(earlier)
         run = earlier + [name for name in run if name not in known]
     with open(args.out, "w") as out:
